@@ -1,0 +1,3 @@
+"""lawfinder: neural symbolic regression that scales."""
+
+__version__ = "0.1.0"
