@@ -1,0 +1,189 @@
+"""Prefix token lists: classifying tokens, validating them with errors that name the token and position, reading
+SimpliPy's native spellings, and converting to and from nested-tuple trees.
+
+A tree is ``(token,)`` for a leaf and ``(token, child, ...)`` for an operator; trees are hashable and compare by
+value, which the printers and the simplifier rely on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable, Sequence
+
+from .operators import ALIASES, CONSTANT, NAMED_NUMBERS, NUMBER_ALIASES, OPERATORS
+
+Tree = tuple
+
+_VARIABLE = re.compile(r"x([1-9][0-9]*)\Z")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
+def is_variable(token: str) -> bool:
+    return _VARIABLE.match(token) is not None
+
+
+def variable_index(token: str) -> int:
+    """Zero-based column of a variable token (``x1`` -> 0)."""
+    return int(token[1:]) - 1
+
+
+def is_number(token: str) -> bool:
+    return token in NAMED_NUMBERS or _NUMBER.match(token) is not None
+
+
+def number_value(token: str) -> float:
+    return NAMED_NUMBERS[token] if token in NAMED_NUMBERS else float(token)
+
+
+def format_number(value: float) -> str:
+    """Canonical literal token for a number: integers without a point, others by ``repr``."""
+    value = float(value)
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def is_leaf(token: str) -> bool:
+    return token == CONSTANT or is_variable(token) or is_number(token)
+
+
+def arity(token: str) -> int:
+    op = OPERATORS.get(token)
+    return op.arity if op is not None else 0
+
+
+def _native_power(tokens: Sequence[str], start: int) -> tuple[list[str], int]:
+    """Read one subtree at ``start``, rewriting SimpliPy's ``pow E n`` / ``rootn E n`` and aliases as it goes."""
+    if start >= len(tokens):
+        raise ValueError(f"expression ended at position {start} where an operand was expected")
+    token = tokens[start]
+    token = ALIASES.get(token, token)
+    token = NUMBER_ALIASES.get(token, token)
+    if token in ("pow", "rootn"):
+        base, end = _native_power(tokens, start + 1)
+        exponent, stop = _native_power(tokens, end)
+        if token == "pow":
+            return power_spelling(base, exponent), stop
+        degree = float(exponent[0]) if len(exponent) == 1 and _NUMBER.match(exponent[0]) else None
+        if degree is None or degree not in (1, 2, 3, 4, 5):
+            raise ValueError(
+                f"'rootn' at position {start} needs a literal integer degree 1..5, got {' '.join(exponent)!r}")
+        return (base if degree == 1 else [f"pow1_{int(degree)}", *base]), stop
+    if token in OPERATORS:
+        out = [token]
+        end = start + 1
+        for _ in range(OPERATORS[token].arity):
+            if end >= len(tokens):
+                raise ValueError(
+                    f"operator {token!r} at position {start} expects {OPERATORS[token].arity} operands, "
+                    f"but the expression ended at position {end}")
+            child, end = _native_power(tokens, end)
+            out.extend(child)
+        return out, end
+    if is_leaf(token):
+        return [token], start + 1
+    raise ValueError(f"unknown token {tokens[start]!r} at position {start}")
+
+
+# Exponents that have a unary spelling; ``x**1`` is plain ``x``.
+_UNARY_POWERS = {(2.0,): "pow2", (3.0,): "pow3", (4.0,): "pow4", (5.0,): "pow5", (0.5,): "pow1_2", (0.25,): "pow1_4",
+                 (-1.0,): "inv", ("/", 1.0, 2.0): "pow1_2", ("/", 1.0, 4.0): "pow1_4"}
+
+
+def power_spelling(base: list[str], exponent: list[str]) -> list[str]:
+    """Tokens for ``base ** exponent``: a unary power token where the exponent is a literal one covers."""
+    key = tuple(float(t) if _NUMBER.match(t) else t for t in exponent)
+    if key == (1.0,):
+        return base
+    unary = _UNARY_POWERS.get(key)
+    return [unary, *base] if unary is not None else ["pow", *base, *exponent]
+
+
+def normalize(tokens: Iterable[str]) -> list[str]:
+    """Validate a prefix token list and rewrite accepted spellings to canonical ones.
+
+    Reads SimpliPy's native ``pow E n`` (literal integer n) and ``rootn E n`` as ``powN``/``pow1_N``, ``sqrt`` as
+    ``pow1_2``, ``np.pi``/``np.e``/``(-1)`` as ``pi``/``e``/``-1``. Raises ``ValueError`` naming the token and position
+    for unknown tokens, missing operands, trailing tokens and empty input.
+    """
+    tokens = list(tokens)
+    if not tokens:
+        raise ValueError("empty expression: expected at least one token")
+    for i, t in enumerate(tokens):
+        if not isinstance(t, str):
+            raise ValueError(f"token at position {i} is {type(t).__name__} {t!r}, expected a string")
+    out, end = _native_power(tokens, 0)
+    if end != len(tokens):
+        raise ValueError(
+            f"trailing tokens after a complete expression, starting at position {end}: {' '.join(tokens[end:])!r}")
+    return out
+
+
+def _operand_text(n: int) -> str:
+    return f"{n} operand" if n == 1 else f"{n} operands"
+
+
+def validate(tokens: Sequence[str]) -> None:
+    """Raise ``ValueError`` unless ``tokens`` is a complete canonical prefix expression.
+
+    Messages name the offending token and its position: an unknown token, an operator left short of operands, or the
+    first trailing token after a complete expression."""
+    if not tokens:
+        raise ValueError("empty expression: expected at least one token")
+    open_ops: list[list] = []  # [token, position, operands still missing], innermost last
+    for i, t in enumerate(tokens):
+        if i > 0 and not open_ops:
+            raise ValueError(f"trailing token {t!r} at position {i}: the expression was already complete "
+                             f"(trailing: {' '.join(map(str, tokens[i:]))!r})")
+        if t in OPERATORS:
+            open_ops.append([t, i, OPERATORS[t].arity])
+            continue
+        if not (isinstance(t, str) and is_leaf(t)):
+            raise ValueError(f"unknown token {t!r} at position {i}")
+        while open_ops:
+            open_ops[-1][2] -= 1
+            if open_ops[-1][2]:
+                break
+            open_ops.pop()
+    if open_ops:
+        t, i, missing = open_ops[-1]
+        need = OPERATORS[t].arity
+        raise ValueError(f"operator {t!r} at position {i} takes {_operand_text(need)} but the expression ends after "
+                         f"{need - missing}")
+
+
+def to_tree(tokens: Sequence[str]) -> Tree:
+    """Prefix tokens -> nested tuples. Accepts native spellings (see ``normalize``)."""
+    tokens = normalize(tokens)
+    pos = 0
+
+    def build() -> Tree:
+        nonlocal pos
+        token = tokens[pos]
+        pos += 1
+        n = arity(token)
+        if n == 0:
+            return (token,)
+        return (token, *(build() for _ in range(n)))
+
+    return build()
+
+
+def from_tree(tree: Tree) -> list[str]:
+    out: list[str] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        out.append(node[0])
+        stack.extend(reversed(node[1:]))
+    return out
+
+
+def variables(tokens: Sequence[str]) -> list[str]:
+    """Distinct variables in order of their index (``x1`` before ``x2``)."""
+    return sorted({t for t in tokens if is_variable(t)}, key=variable_index)
+
+
+def n_constants(tokens: Sequence[str]) -> int:
+    return sum(1 for t in tokens if t == CONSTANT)
