@@ -1,0 +1,19 @@
+# The README's two commands: `make demo` (the main job on the shipped defaults) and `make test`.
+# Both install what they need first; the stamp file skips the install when pyproject.toml is unchanged.
+PYTHON ?= python3
+STAMP := .make/installed
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m pip install -q torch==2.13.0
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	@mkdir -p .make && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PYTHON) -m lawfinder expr "9.81*m*sin(theta)" --data examples/incline.csv --target F
+
+test: $(STAMP)
+	RAY_USAGE_STATS_ENABLED=0 $(PYTHON) -m pytest -q
+
+.PHONY: install demo test
