@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from lawfinder.simplipy import compile, from_sympy, normalize, parse, to_infix, to_latex, to_sympy, validate
 from lawfinder.simplipy.operators import BINARY, UNARY
@@ -92,7 +92,13 @@ def test_compile_agrees_with_lambdify(tree):
     symbols = sp.symbols("x1 x2 x3", real=True) + tuple(sp.Symbol(f"c{i}", real=True) for i in range(len(constants)))
     reference = sp.lambdify(symbols, expr, modules="numpy")
     with np.errstate(all="ignore"):
-        theirs = np.broadcast_to(np.asarray(reference(*X.T, *constants), dtype=complex), ours.shape)
+        try:
+            raw = reference(*X.T, *constants)
+        except (ZeroDivisionError, OverflowError):
+            # lambdify folds literal-only subtrees in plain Python floats, which raise where numpy gives inf/nan:
+            # there is no finite reference value to compare against.
+            assume(False)
+        theirs = np.broadcast_to(np.asarray(raw, dtype=complex), ours.shape)
     real = np.abs(theirs.imag) <= 1e-12 * np.maximum(1.0, np.abs(theirs.real))
     both = np.isfinite(ours) & np.isfinite(theirs.real) & real
     np.testing.assert_allclose(ours[both], theirs.real[both], rtol=1e-12, atol=1e-300)
