@@ -15,7 +15,9 @@ import sys
 COMMAND_MODULES = (
     "lawfinder.simplipy.cli",
 )
-BENCH_MODULES: tuple[str, ...] = ()
+BENCH_MODULES: tuple[str, ...] = (
+    "lawfinder.model.bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,215 @@
+"""Training: a tiny model overfits one batch on CPU, checkpoints resume bit for bit, files are written atomically and
+foreign files are refused, schedules and AdamCPR behave, the FLOP estimate is checked, the bench command runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from lawfinder.cli import main
+from lawfinder.model.checkpoint import load_checkpoint, load_model, save_model
+from lawfinder.model.config import get_preset
+from lawfinder.model.flops import check_flops, estimate_flops, linear_parameters
+from lawfinder.model.layers import RMSNorm
+from lawfinder.model.optim import make_optimizer
+from lawfinder.model.schedule import learning_rate
+from lawfinder.model.train import TRAIN_PRESETS, TrainConfig, Trainer
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models gain nothing from intra-op threads; on a shared 2-core box spinning threads slowed them 20x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_batch(cfg, b=6, n=16, length=12, seed=0):
+    """Random data and token rows <bos> .. <eos> <pad>..; some padded points and variables."""
+    g = torch.Generator().manual_seed(seed)
+    v = cfg.max_variables
+    tokens = torch.randint(3, cfg.vocab_size, (b, length), generator=g)
+    tokens[:, 0] = 1
+    for row in range(b):
+        end = length - 1 - row % 3
+        tokens[row, end] = 2
+        tokens[row, end + 1:] = 0
+    point_mask = torch.ones(b, n, dtype=torch.bool)
+    point_mask[0, n // 2:] = False
+    variable_mask = torch.ones(b, v, dtype=torch.bool)
+    variable_mask[1, -1] = False
+    return {"X": torch.randn(b, n, v, generator=g), "y": torch.randn(b, n, generator=g), "point_mask": point_mask,
+            "variable_mask": variable_mask, "token_ids": tokens}
+
+
+@pytest.mark.parametrize("preset", ["flash-tiny", "sl-tiny"])
+def test_tiny_model_overfits_one_batch(preset):
+    cfg = get_preset(preset)
+    trainer = Trainer.create(cfg, TrainConfig(lr=3e-3, max_steps=120, warmup=0.05, stable=0.8))
+    batch = make_batch(cfg)
+    first = trainer.evaluate(batch)
+    for _ in range(120):
+        trainer.step(batch)
+    last = trainer.evaluate(batch)
+    assert first > 3.0 and last < 0.05
+    # Greedy teacher-forced predictions reproduce every target token.
+    model = trainer.model.eval()
+    with torch.no_grad():
+        logits = model(batch["X"], batch["y"], batch["point_mask"], batch["variable_mask"], batch["token_ids"][:, :-1])
+    targets = batch["token_ids"][:, 1:]
+    real = targets != 0
+    assert torch.equal(logits.argmax(-1)[real], targets[real])
+
+
+def test_step_accepts_numpy_batches_and_reports():
+    cfg = get_preset("flash-tiny")
+    trainer = Trainer.create(cfg, TrainConfig(max_steps=10))
+    batch = {k: v.numpy() for k, v in make_batch(cfg).items()}
+    out = trainer.step(batch)
+    assert set(out) == {"loss", "lr", "grad_norm"} and trainer.step_count == 1
+    assert out["lr"] == pytest.approx(TrainConfig(max_steps=10).lr_at(0))
+    with pytest.raises(ValueError, match="token_ids"):
+        trainer.step({k: batch[k] for k in ("X", "y", "point_mask", "variable_mask")})
+
+
+def _params(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "adamcpr"])
+def test_resume_is_bit_for_bit(tmp_path, optimizer):
+    # Dropout and input noise on, so the RNG state matters; CPR with a kappa from the start, so its state matters.
+    cfg = get_preset("flash-tiny", dropout=0.1, input_noise=0.1)
+    tc = TrainConfig(lr=1e-3, max_steps=12, warmup=0.25, stable=0.25, optimizer=optimizer, cpr_kappa_init="dependent",
+                     cpr_kappa_param=0.9, seed=3)
+    batches = [make_batch(cfg, seed=s) for s in range(6)]
+
+    straight = Trainer.create(cfg, tc)
+    straight_losses = [straight.step(b) for b in batches]
+
+    first = Trainer.create(cfg, tc)
+    resumed_losses = [first.step(b) for b in batches[:3]]
+    path = tmp_path / "run" / "ckpt.pt"
+    first.save_checkpoint(path, data_position={"producer": [3, 7], "epoch": 0})
+    torch.rand(1000), np.random.rand(10)  # move the RNGs on: the checkpoint must bring them back
+    del first
+    second = load_checkpoint(path)
+    assert second.step_count == 3 and second.data_position == {"producer": [3, 7], "epoch": 0}
+    resumed_losses += [second.step(b) for b in batches[3:]]
+
+    assert resumed_losses == straight_losses
+    after, expected = _params(second.model), _params(straight.model)
+    assert all(torch.equal(after[k], expected[k]) for k in expected)
+    assert os.listdir(path.parent) == ["ckpt.pt"]  # the temp file was renamed, not left behind
+
+
+def test_overwrite_is_atomic_and_load_model_matches(tmp_path):
+    cfg = get_preset("sl-tiny")
+    trainer = Trainer.create(cfg, TrainConfig(max_steps=5))
+    batch = make_batch(cfg)
+    path = tmp_path / "ckpt.pt"
+    trainer.save_checkpoint(path)
+    trainer.step(batch)
+    trainer.save_checkpoint(path)
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.pt"]
+    model, config = load_model(path)
+    assert config == cfg and not model.training
+    assert trainer.evaluate(batch) == pytest.approx(float(model.loss(batch)), rel=1e-6)
+
+    small = tmp_path / "weights.pt"
+    save_model(small, trainer.model, dtype=torch.bfloat16)
+    model16, _ = load_model(small)
+    assert float(model16.loss(batch)) == pytest.approx(float(model.loss(batch)), rel=0.05)
+    with pytest.raises(ValueError, match="weights only"):
+        load_checkpoint(small)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(os.urandom(256))
+    plain = tmp_path / "plain.pt"
+    torch.save({"weight": torch.zeros(3)}, plain)
+    pickled = tmp_path / "pickled.pt"
+    with open(pickled, "wb") as handle:
+        pickle.dump({"meta": os.getcwd}, handle)
+    for path in (junk, plain, pickled):
+        with pytest.raises(ValueError, match="not a readable lawfinder checkpoint"):
+            load_model(path)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_model(tmp_path / "missing.pt")
+
+
+def test_wsd_and_cosine_schedules():
+    lr = [learning_rate(s, 100, 1.0, "wsd", 0.1, 0.7) for s in range(100)]
+    assert lr[0] == pytest.approx(0.1) and lr[9] == 1.0
+    assert all(v == 1.0 for v in lr[10:80])
+    assert lr[80] == 1.0 and lr[90] == pytest.approx(0.5) and 0 < lr[99] < 0.06
+    assert all(a >= b for a, b in zip(lr[80:], lr[81:]))
+    cos = [learning_rate(s, 100, 2.0, "cosine", 0.05, min_ratio=0.1) for s in range(101)]
+    assert cos[4] == 2.0 and cos[5] == 2.0 and cos[100] == pytest.approx(0.2)
+    assert cos[52] == pytest.approx(1.1, abs=0.05)
+    with pytest.raises(ValueError, match="schedule"):
+        learning_rate(0, 10, 1.0, "step")
+    with pytest.raises(ValueError, match="warmup"):
+        TrainConfig(warmup=0.5, stable=0.6)
+
+
+def test_train_presets_follow_the_papers():
+    assert TRAIN_PRESETS["flash-3M"].lr == 1e-4 and TRAIN_PRESETS["flash-3M"].betas == (0.9, 0.95)
+    assert TRAIN_PRESETS["flash-1B"].lr_at(750_000 - 1) == pytest.approx(3e-5)
+    assert TRAIN_PRESETS["flash-1B"].lr_at(3_000_000 - 1) == pytest.approx(3e-5)
+    assert TRAIN_PRESETS["flash-1B"].lr_at(3_500_000) == pytest.approx(1.5e-5)
+    assert TRAIN_PRESETS["sl-XS"].optimizer == "adamcpr" and TRAIN_PRESETS["sl-XS"].betas == (0.9, 0.98)
+    assert TrainConfig.from_dict(TRAIN_PRESETS["flash-1B"].to_dict()) == TRAIN_PRESETS["flash-1B"]
+
+
+def _cpr_run(kappa_factor: float, steps: int = 60) -> tuple[float, float, bool]:
+    """Zero loss gradient, so Adam moves nothing and only the CPR constraint can change the weights."""
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(32, 96), RMSNorm(96))
+    optimizer = make_optimizer(module, TrainConfig(optimizer="adamcpr", cpr_kappa_init="dependent",
+                                                   cpr_kappa_param=kappa_factor, lr=1e-3))
+    weight, gain = module[0].weight, module[1].weight
+    start, gain_start = weight.detach().pow(2).sum().item(), gain.detach().clone()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (0.0 * sum(p.sum() for p in module.parameters())).backward()
+        optimizer.step()
+    return start, weight.detach().pow(2).sum().item(), torch.equal(gain.detach(), gain_start)
+
+
+def test_adamcpr_constrains_only_violating_weights():
+    """CPR bounds ||W||² by kappa (here a factor times its initial value): a bound already met changes nothing, a
+    violated one pulls the norm down; norm gains are never constrained."""
+    start, end, gain_kept = _cpr_run(kappa_factor=1.5)
+    assert end == start and gain_kept
+    start, end, gain_kept = _cpr_run(kappa_factor=0.5)
+    assert end < 0.55 * start and gain_kept
+
+
+def test_flop_estimate_against_torch_count():
+    assert estimate_flops(10, 20, 3, 4) == 6 * (10 * 3 + 20 * 4)
+    for preset, low, high in (("sl-tiny", 0.8, 1.3), ("flash-tiny", 0.2, 1.5)):
+        trainer = Trainer.create(get_preset(preset), TrainConfig(max_steps=1))
+        check = check_flops(trainer.model, make_batch(trainer.model_config))
+        assert 0 < check.n_enc < sum(p.numel() for p in trainer.model.encoder.parameters())
+        assert check.n_dec == linear_parameters(trainer.model.decoder)
+        assert low < check.ratio < high, (preset, check.ratio)
+
+
+def test_bench_train_step_cli(tmp_path, capsys):
+    out = tmp_path / "ts.json"
+    code = main(["bench", "train-step", "--preset", "flash-tiny", "--batch-size", "2", "--n-points", "16",
+                 "--steps", "1", "--warmup", "0", "--out", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    for key in ("samples_per_s", "tokens_per_s", "achieved_flops_per_s", "mfu", "flops_ratio_measured_over_6ND"):
+        assert data[key] > 0
+    assert "samples/s" in capsys.readouterr().out
+    assert main(["bench", "train-step", "--preset", "flash-9M", "--batch-size", "2"]) == 2
