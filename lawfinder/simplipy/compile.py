@@ -17,6 +17,7 @@ from .tokens import is_variable, normalize, number_value, variable_index
 
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/"}
 _NAMESPACE = {f"_f{i}": op.numpy for i, op in enumerate(OPERATORS.values())}
+_NAMESPACE["_F"] = np.float64
 _FUNC_NAME = {op.name: f"_f{i}" for i, op in enumerate(OPERATORS.values())}
 
 
@@ -38,7 +39,9 @@ def _source(tokens: Sequence[str]) -> tuple[str, int, int]:
                 n_columns = max(n_columns, column + 1)
                 stack.append(f"X[:, {column}]")
             else:
-                stack.append(repr(number_value(token)))
+                # A numpy scalar, not a Python float: literal-only subtrees (1 / (1 - 1)) must give inf/NaN like
+                # the rest of the expression instead of raising ZeroDivisionError.
+                stack.append(f"_F({number_value(token)!r})")
             continue
         args = [stack.pop() for _ in range(op.arity)]
         if token in _INFIX:
