@@ -14,8 +14,10 @@ import sys
 
 COMMAND_MODULES = (
     "lawfinder.simplipy.cli",
+    "lawfinder.simplipy.discover_cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
+    "lawfinder.simplipy.bench_simplify",
     "lawfinder.model.bench",
 )
 

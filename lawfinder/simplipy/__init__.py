@@ -1,10 +1,11 @@
-"""Expressions as prefix token lists: the operator table, parsing and printing (infix, SymPy, LaTeX) and numpy
-compilation. The rule-based simplifier lives here too once it lands."""
+"""Expressions as prefix token lists: the operator table, parsing and printing (infix, SymPy, LaTeX), numpy
+compilation, and the rule-based simplifier (``simplify``)."""
 
 from .compile import CompiledExpression, compile_expression
 from .infix import parse, to_infix
 from .latex import to_latex
 from .operators import BINARY, CONSTANT, OPERATORS, UNARY, Operator
+from .simplify import simplify
 from .sympy_bridge import from_sympy, to_sympy
 from .tokens import is_variable, n_constants, normalize, validate, variables
 
@@ -12,6 +13,6 @@ compile = compile_expression  # noqa: A001 - the documented name, shadowing the 
 
 __all__ = [
     "BINARY", "CONSTANT", "CompiledExpression", "OPERATORS", "Operator", "UNARY", "compile", "compile_expression",
-    "from_sympy", "is_variable", "n_constants", "normalize", "parse", "to_infix", "to_latex", "to_sympy", "validate",
-    "variables",
+    "from_sympy", "is_variable", "n_constants", "normalize", "parse", "simplify", "to_infix", "to_latex", "to_sympy",
+    "validate", "variables",
 ]

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_expr(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from . import compile_expression, parse, to_infix, to_latex, to_sympy
+    from . import compile_expression, parse, simplify, to_infix, to_latex, to_sympy
     from ..tables import read_table
 
     table = read_table(args.data, target=args.target) if args.data else None
@@ -31,6 +31,7 @@ def run_expr(args: argparse.Namespace) -> int:
         "infix": to_infix(tokens, names),
         "sympy": str(to_sympy(tokens, names)),
         "latex": to_latex(tokens, names),
+        "simplified": to_infix(simplify(tokens), names),
     }
     if table is not None:
         y_hat = compile_expression(tokens)(table.X, constants)

@@ -1,0 +1,244 @@
+"""The simplifier's driver: ``Engine.node(op, children)`` turns one operator over already simplified children into
+its simplified form, memoised.
+
+Per node: fold constant children (``<constant>`` absorbs anything without a variable; numbers fold when the result
+is a finite real), build the normal form (sums, products, functions), keep the input node instead if the normal
+form would be longer, then try the pattern rules whose head matches, longest first. A rule's replacement is built
+through ``node`` again, so it is simplified too; rules always shorten, so this terminates. Nodes a builder prints
+afresh inside its result meet the rules too, so every result is settled and the output is a fixed point.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import simplify_functions as fn
+from . import simplify_products as prod
+from . import simplify_signs as sg
+from . import simplify_sums as sums
+from .operators import CONSTANT
+from .rules import Rule, RuleIndex, instantiate, match
+from .simplify_terms import C, ZERO, leaf_number, num_leaf
+
+_SUM_OPS = frozenset(("+", "-", "neg"))
+_FAST = {"+": 2, "-": 2, "*": 2, "/": 2, "inv": 1, "neg": 1, "pow2": 1, "pow3": 1, "pow4": 1, "pow5": 1,
+         "pow1_2": 1, "pow1_3": 1, "pow1_4": 1, "pow1_5": 1, "mult2": 1, "mult3": 1, "mult4": 1, "mult5": 1,
+         "div2": 1, "div3": 1, "div4": 1, "div5": 1}
+_EVEN_POWERS = frozenset(("pow2", "pow4"))
+# Heads that never interact inside a sum / a product (see ``_plain``).
+_FUNCTIONS = frozenset(("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+                        "atanh", "abs"))
+_PLAIN_TERM = _FUNCTIONS | {"exp", "inv", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5"}
+_PLAIN_FACTOR = _FUNCTIONS | {"log"}
+
+
+def _plain(t: tuple, op: str, eng=None) -> bool:
+    """A variable, or a node that a sum (op ``+``) or a product (op ``*``) treats as one opaque term/factor with
+    coefficient 1; for a product also a sum already in its sign-normal form (op ``neg``: not a sum)."""
+    head = t[0]
+    if len(t) == 1:
+        return head != CONSTANT and leaf_number(t) is None
+    if op != "+":
+        if head == "+" or head == "-":
+            return op == "*" and sg.split_sign(eng, t)[0] == 1
+        return head in _PLAIN_FACTOR
+    if head in _PLAIN_TERM:
+        return True
+    if head == "*" or head == "/":
+        first = t[1]
+        return not (len(first) == 1 and (first[0] == CONSTANT or leaf_number(first) is not None))
+    return False
+
+
+_UNARY_POWER = {2.0: "pow2", 3.0: "pow3", 4.0: "pow4", 5.0: "pow5", 0.5: "pow1_2", 0.25: "pow1_4", -1.0: "inv",
+                1.0: ""}
+
+
+class Engine:
+    """A rule set plus memo tables. Outputs depend only on the input and the rules, never on what was cached."""
+
+    def __init__(self, rules: Iterable[Rule] = (), memo_limit: int = 200_000):
+        self.index = RuleIndex(rules)
+        self.rules = self.index.n_rules > 0
+        self.candidates = self.index.candidates
+        self.heads = self.index.heads
+        self.memo_limit = memo_limit
+        self.memo: dict[tuple, tuple] = {}
+        self.sizes: dict[int, int] = {}
+        self.keep: list[tuple] = []
+        self.cflags: dict[int, bool] = {}
+        self._hint: tuple | None = None
+        self.no_c = False
+        self.nonneg: dict[tuple, bool] = {}
+        self.signs: dict[tuple, tuple] = {}
+        self.evens: dict[tuple, tuple] = {}
+        self.scale = sums.make_scale(self)
+
+    def clear(self) -> None:
+        self.memo.clear()
+        self.sizes.clear()
+        self.keep.clear()
+        self.cflags.clear()
+        self.nonneg.clear()
+        self.signs.clear()
+        self.evens.clear()
+
+    # --------------------------------------------------------------------------------------------------- one node
+    def node(self, op: str, kids: tuple) -> tuple:
+        key = (op, *kids)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        if len(self.memo) > self.memo_limit:
+            self.clear()
+        out = self._build(op, kids, key)
+        if len(out) > 1 and id(out) not in self.sizes:
+            hint = self._hint  # the size _build already counted, if it did
+            if self.rules:
+                out = self._settle_inside(out)
+            if id(out) not in self.sizes:
+                self.sizes[id(out)] = hint[1] if hint is not None and hint[0] is out else self.size(out)
+                self.keep.append(out)
+        self._hint = None
+        self.memo[key] = out
+        return out
+
+    def has_c(self, t: tuple) -> bool:
+        """Does ``t`` contain a free constant? Remembered by id for trees ``node`` returned (alive in ``keep``).
+        While an expression without any ``<constant>`` is simplified (``no_c``), no tree in play has one."""
+        if self.no_c:
+            return False
+        if len(t) == 1:
+            return t[0] == CONSTANT
+        k = id(t)
+        v = self.cflags.get(k)
+        if v is None:
+            v = False
+            for x in t[1:]:
+                if self.has_c(x):
+                    v = True
+                    break
+            if k in self.sizes:
+                self.cflags[k] = v
+        return v
+
+    def size(self, t: tuple) -> int:
+        """Token count. Sizes of trees ``node`` returned are kept by object id (those objects stay alive in
+        ``keep`` until ``clear``, so an id is never reused while it is in the table)."""
+        if len(t) == 1:
+            return 1
+        known = self.sizes.get
+        n = 0
+        stack = [t]
+        while stack:
+            x = stack.pop()
+            if len(x) == 1:
+                n += 1
+                continue
+            k = known(id(x))
+            if k is None:
+                n += 1
+                stack.extend(x[1:])
+            else:
+                n += k
+        return n
+
+    def _build(self, op: str, kids: tuple, key: tuple) -> tuple:
+        values = []
+        for k in kids:
+            if len(k) != 1:
+                break
+            if k[0] == CONSTANT:
+                values.append(None)
+                continue
+            v = leaf_number(k)
+            if v is None:
+                break
+            values.append(v)
+        else:
+            if (op == "*" and 0.0 in values) or (op == "/" and values[0] == 0.0):
+                return ZERO  # 0*C is 0, not a free constant
+            if any(v is None for v in values):
+                return C
+            folded = fn.fold(op, values)
+            return folded if folded is not None else key
+
+        fast = _FAST.get(op)
+        if fast is not None:
+            # Plain terms/factors (variables, functions that neither merge nor carry a coefficient): the normal
+            # form is spelled directly, skipping the general builders on these very common nodes.
+            a = kids[0]
+            if fast == 2:
+                b = kids[1]
+                kind = "*" if op == "*" or op == "/" else "+"
+                if a != b and _plain(a, kind, self) and _plain(b, kind, self):
+                    return self._rewrite((op, a, b) if (op == "-" or op == "/" or a <= b) else (op, b, a))
+            elif op == "neg":
+                if _plain(a, "neg") and a[0] not in sg.ODD:
+                    return self._rewrite(key)
+            elif _plain(a, "*", self) and not (op in _EVEN_POWERS and (a[0] in sg.ODD or a[0] == "abs")):
+                return self._rewrite(key)
+        if op == "pow":
+            unary = _UNARY_POWER.get(leaf_number(kids[1]))
+            if unary is not None:  # the native spelling `pow E 2` is `pow2 E`: compare lengths with that
+                return kids[0] if unary == "" else self.node(unary, (kids[0],))
+        if op in _SUM_OPS:
+            built = sums.build_sum(self, key)
+        elif op in prod.PRODUCT_OPS or op == "pow":
+            built = prod.build_product(self, key)
+        elif op == "abs":
+            built = fn.build_abs(self, kids[0])
+        elif op == "exp":
+            built = fn.build_exp(self, kids[0])
+        elif op == "log":
+            built = fn.build_log(self, kids[0])
+        else:
+            built = fn.build_unary(self, op, kids[0])
+        if built is None or built is key:
+            return self._rewrite(key)
+        n, n_key = self.size(built), self.size(key)
+        if n > n_key:
+            built, n = key, n_key
+        out = self._rewrite(built)
+        self._hint = (out, n) if out is built else None
+        return out
+
+    def _rewrite(self, t: tuple) -> tuple:
+        if self.rules and t[0] in self.heads:
+            for pattern, target, repeated in self.candidates(t):
+                binding: dict = {}
+                if match(pattern, t, binding) and not any(self.has_c(binding[v]) for v in repeated):
+                    return instantiate(self, target, binding)
+        return t
+
+    # --------------------------------------------------------------------------------------------------- a tree
+    def leaf(self, t: tuple) -> tuple:
+        v = leaf_number(t)
+        return t if v is None else num_leaf(v)
+
+    def pass_once(self, t: tuple) -> tuple:
+        if len(t) == 1:
+            return self.leaf(t)
+        return self.node(t[0], tuple(self.pass_once(k) for k in t[1:]))
+
+    # Every tree ``node`` returns is settled: no rule matches any of its nodes. Its root met the rules in
+    # ``_rewrite``; nodes that are themselves ``node`` results (their ids are in ``sizes``) are settled by induction;
+    # only the few nodes a builder printed afresh need a look, which is what these two do. A node above a rewritten
+    # one is rebuilt as is and meets the rules again, but not the builders: a builder would print the spelling the
+    # rule just shortened, and the two would go round forever.
+    def _settle_inside(self, t: tuple) -> tuple:
+        sizes = self.sizes
+        a = t[1]
+        a2 = a if len(a) == 1 or id(a) in sizes else self._settle_fresh(a)
+        if len(t) == 2:
+            return t if a2 is a else self._rewrite((t[0], a2))
+        b = t[2]
+        b2 = b if len(b) == 1 or id(b) in sizes else self._settle_fresh(b)
+        return t if (a2 is a and b2 is b) else self._rewrite((t[0], a2, b2))
+
+    def _settle_fresh(self, x: tuple) -> tuple:
+        y = self._settle_inside(x)
+        return y if y is not x else self._rewrite(x)
+
+    def simplify_tree(self, t: tuple) -> tuple:
+        return self.pass_once(t)
