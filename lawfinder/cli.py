@@ -15,10 +15,12 @@ import sys
 COMMAND_MODULES = (
     "lawfinder.simplipy.cli",
     "lawfinder.simplipy.discover_cli",
+    "lawfinder.generate.cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.simplipy.bench_simplify",
     "lawfinder.model.bench",
+    "lawfinder.generate.cli",
 )
 
 

@@ -1,0 +1,154 @@
+"""``lawfinder generate`` (write training samples to an Arrow IPC file) and ``lawfinder bench generate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _add_config_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="flash-ansr", help="generator preset: flash-ansr (default) or scaling-laws")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a GeneratorConfig field, e.g. --set max_points=256 (repeatable)")
+    p.add_argument("--no-decontaminate", action="store_true", help="do not hold out FastSRB (and --holdout) formulas")
+    p.add_argument("--holdout", action="append", default=[], metavar="FILE",
+                   help="extra test formulas to hold out: one infix formula per line, or a JSON list (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="write training samples (Arrow IPC file) from a generator preset")
+    p.add_argument("--n", type=int, required=True, help="number of samples")
+    p.add_argument("--out", required=True, help="output .arrow file (Arrow IPC file format)")
+    p.add_argument("--batch-size", type=int, default=None, help="samples per record batch (default: the config's)")
+    p.add_argument("--worker-index", type=int, default=0, help="random stream index (disjoint per index)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_config_arguments(p)
+    p.set_defaults(func=run_generate)
+
+
+def register_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generator throughput: samples/s per core, rejection rates, stage split")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (one per core)")
+    p.add_argument("--seconds", type=float, default=10.0, help="timed seconds per worker (after a warm-up batch)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--out", help="write the figures as JSON here")
+    _add_config_arguments(p)
+    p.set_defaults(func=run_bench)
+
+
+def _config(args: argparse.Namespace):
+    from .config import parse_override, preset
+
+    overrides = dict(parse_override(text) for text in args.overrides)
+    if args.no_decontaminate:
+        overrides["decontaminate"] = False
+    return preset(args.preset, **overrides)
+
+
+def _read_holdout(path: str) -> list[str]:
+    text = Path(path).read_text()
+    if text.lstrip().startswith("["):
+        formulas = json.loads(text)
+        if not all(isinstance(f, str) for f in formulas):
+            raise ValueError(f"{path}: a JSON holdout file must be a list of formula strings")
+        return formulas
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _decontaminator(args: argparse.Namespace, config):
+    if not config.decontaminate:
+        return None
+    from .decontaminate import Decontaminator
+
+    decontaminator = Decontaminator.fastsrb()
+    for path in args.holdout:
+        formulas = _read_holdout(path)
+        decontaminator.add(formulas, ids=[f"{Path(path).name}:{i + 1}" for i in range(len(formulas))])
+    return decontaminator
+
+
+class _Progress:
+    """A one-line progress bar on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self, total: int, enabled: bool = True):
+        self.total, self.enabled = total, enabled
+        self.started = self.last = time.perf_counter()
+
+    def update(self, done: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.2 and not force):
+            return
+        self.last = now
+        rate = done / max(1e-9, now - self.started)
+        eta = (self.total - done) / rate if rate > 0 else float("inf")
+        filled = int(30 * done / max(1, self.total))
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} samples  {rate:7.1f}/s  "
+              f"ETA {eta:5.0f} s", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from .generator import Generator
+    from .schema import write_ipc
+
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}")
+    config = _config(args)
+    batch_size = args.batch_size or config.batch_size
+    if config.kind == "exhaustive":
+        from .decontaminate import default_simplify
+        from .exhaustive import load_or_build_base_set
+
+        # Built once per machine and cached; show its progress (minutes at depth 3) before sampling starts.
+        simplify = default_simplify() if config.simplify else None
+        base = load_or_build_base_set(config, simplify, verbose=not args.quiet)
+        counts = base.counts
+        print(f"base set: {counts['base_expressions']} distinct base expressions ({counts['numerically_distinct']} "
+              f"numerically distinct) from {counts['raw_trees'][str(config.max_depth)]} trees; "
+              f"one epoch = {len(base)} samples, k = {config.pairs_per_expression} epochs", file=sys.stderr)
+    generator = Generator(config, seed=args.seed, worker_index=args.worker_index,
+                          decontaminator=_decontaminator(args, config))
+    progress = _Progress(args.n, enabled=not args.quiet)
+
+    def batches():
+        done = 0
+        while done < args.n:
+            batch = generator.sample_batch(min(batch_size, args.n - done))
+            done += batch.num_rows
+            progress.update(done, force=done == args.n)
+            yield batch
+
+    rows = write_ipc(args.out, batches())
+    progress.close()
+    stats = generator.stats.as_dict()
+    rejected = ", ".join(f"{k} {v}" for k, v in stats["rejected"].items() if v)
+    print(f"wrote {rows} samples to {args.out} ({stats['attempts']} skeletons drawn; rejected: {rejected or 'none'})")
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from .throughput import format_report, run_throughput
+
+    config = _config(args)
+    if args.holdout:
+        raise ValueError("--holdout is not supported by the benchmark (it measures the shipped FastSRB index)")
+    report = run_throughput(config, workers=args.workers, seconds=args.seconds, seed=args.seed,
+                            batch_size=args.batch_size)
+    print(format_report(report))
+    if args.out:
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(report, handle, indent=2)
+        os.replace(tmp, path)
+    return 0

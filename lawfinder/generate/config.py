@@ -1,0 +1,211 @@
+"""Every knob of the training-data generator in one dataclass, with the two papers' priors as named presets.
+
+``PRESETS["flash-ansr"]`` is Flash-ANSR's v23 training prior (paper §3.3, recovered config values in
+../shared/papers/flash-ansr-facts.md §1); ``PRESETS["scaling-laws"]`` is the exhaustive depth-3 generator of
+"Towards Scaling Laws for Symbolic Regression". Any field can be overridden by name (``with_overrides``, or the CLI's
+``--set NAME=VALUE``, parsed by ``parse_override``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..simplipy.operators import OPERATORS
+
+KINDS = ("prior", "exhaustive")
+CONSTANT_DISTRIBUTIONS = ("normal", "uniform", "integer")
+POINT_DISTRIBUTIONS = ("intervals", "gaussian-mixture")
+TOKENIZERS = ("prefix", "latex")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# Flash-ANSR's 33 sampled unary operators (weight 1 each); the binary four have weight 10.
+FLASH_UNARY = (
+    "abs", "inv", "neg", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5", "sin", "cos", "tan",
+    "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "log", "mult2", "mult3", "mult4",
+    "mult5", "div2", "div3", "div4", "div5",
+)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """One generator prior. Weighted operator lists are tuples of ``(name, weight)`` pairs (hashable, ordered)."""
+
+    name: str = "flash-ansr"
+    kind: str = "prior"  # "prior": Lample–Charton random trees; "exhaustive": scaling-laws enumeration
+
+    # ---- expression prior (kind="prior")
+    min_operators: int = 0
+    max_operators: int = 17
+    # P(k) ∝ exp(k**power / scale): Flash-ANSR's `length_exponential`, whose mass grows with k (mean ≈ 14.5).
+    operator_count_power: float = 0.7
+    operator_count_scale: float = 1.0
+    # Weights are normalised within an arity because the tree shape fixes the arity first (facts §1, code reading).
+    binary_operators: tuple = (("+", 10.0), ("-", 10.0), ("*", 10.0), ("/", 10.0))
+    unary_operators: tuple = tuple((name, 1.0) for name in FLASH_UNARY)
+    max_variables: int = 17
+    leaf_constants: bool = True  # `<constant>` is one of the leaf symbols, next to x1..x{max_variables}
+    simplify: bool = True
+    max_skeleton_length: int = 35  # checked after simplification
+    relabel_variables: bool = False  # True: rename to x1..xd by first appearance (Flash-ANSR keeps sampled names)
+    decontaminate: bool = True
+
+    # ---- exhaustive enumeration (kind="exhaustive")
+    max_depth: int = 3
+    constant_probability: float = 0.2  # chance that a node of a base expression gets an integer constant
+    pairs_per_expression: int = 3600  # k (expression, dataset) pairs per base expression: one per epoch
+
+    # ---- constants
+    constant_distribution: str = "normal"  # "normal" (loc, scale) | "uniform" (low, high) | "integer" (low..high)
+    constant_loc: float = 0.0
+    constant_scale: float = 5.0
+    constant_low: float = -5.0
+    constant_high: float = 5.0
+
+    # ---- support points
+    min_points: int = 1
+    max_points: int = 1024
+    point_distribution: str = "intervals"  # "intervals": per variable U(a, b) with a, b ~ N(0, interval_std)
+    interval_std: float = 10.0
+    point_clip: float = 30.0
+    mixture_max_components: int = 5  # "gaussian-mixture": 1..K components, Dirichlet(1) weights
+    mixture_mean_std: float = 2.0  # component means ~ N(0, mixture_mean_std) per variable
+    mixture_scale_low: float = 0.1  # component std ~ LogUniform(low, high) per variable
+    mixture_scale_high: float = 2.0
+    # Data draws (new constants and points, same n) before a skeleton is given up. Flash-ANSR's training stream
+    # gives each skeleton 20 (facts §1); the paper's text says 4.
+    max_data_tries: int = 20
+    # "Absurdly large": y must stay inside float32 (Flash-ANSR rejects what does not cast to a finite float32).
+    max_abs_value: float = FLOAT32_MAX
+
+    # ---- targets
+    tokenizer: str = "prefix"  # "prefix" token ids or "latex" token ids (integers spelled as digits)
+    max_len: int = 128  # token ids incl. <bos>/<eos>; Flash-ANSR's decoder length. Longer targets are rejected.
+    batch_size: int = 128
+
+    def __post_init__(self) -> None:
+        _check_choice("kind", self.kind, KINDS)
+        _check_choice("constant_distribution", self.constant_distribution, CONSTANT_DISTRIBUTIONS)
+        _check_choice("point_distribution", self.point_distribution, POINT_DISTRIBUTIONS)
+        _check_choice("tokenizer", self.tokenizer, TOKENIZERS)
+        for name, arity in (("binary_operators", 2), ("unary_operators", 1)):
+            pairs = getattr(self, name)
+            if isinstance(pairs, dict):  # accept {"+": 10, ...} for convenience, store the hashable form
+                pairs = tuple(pairs.items())
+            pairs = tuple((str(op), float(w)) for op, w in pairs)
+            object.__setattr__(self, name, pairs)
+            for op, weight in pairs:
+                if op not in OPERATORS:
+                    raise ValueError(f"{name}: unknown operator {op!r}")
+                if OPERATORS[op].arity != arity:
+                    raise ValueError(f"{name}: operator {op!r} has arity {OPERATORS[op].arity}, not {arity}")
+                if not (weight >= 0 and np.isfinite(weight)):
+                    raise ValueError(f"{name}: weight of {op!r} must be finite and >= 0, got {weight}")
+        if not any(w > 0 for _, w in self.binary_operators + self.unary_operators):
+            raise ValueError("binary_operators/unary_operators: no operator has a positive weight")
+        for name in ("max_operators", "max_variables", "min_points", "max_points", "max_data_tries", "max_len",
+                     "batch_size", "pairs_per_expression"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.min_operators <= self.max_operators:
+            raise ValueError(f"min_operators must be in 0..max_operators, got {self.min_operators}")
+        if self.min_points > self.max_points:
+            raise ValueError(f"min_points ({self.min_points}) exceeds max_points ({self.max_points})")
+        if self.constant_low > self.constant_high:
+            raise ValueError(f"constant_low ({self.constant_low}) exceeds constant_high ({self.constant_high})")
+        if not 0.0 <= self.constant_probability <= 1.0:
+            raise ValueError(f"constant_probability must be in [0, 1], got {self.constant_probability}")
+        if self.operator_count_scale <= 0:
+            raise ValueError(f"operator_count_scale must be > 0, got {self.operator_count_scale}")
+        if self.tokenizer == "latex" and self.constant_distribution != "integer":
+            raise ValueError("tokenizer='latex' spells constants digit by digit, so it needs "
+                             "constant_distribution='integer'")
+        if not 0 < self.mixture_scale_low <= self.mixture_scale_high:
+            raise ValueError("mixture_scale_low must be in (0, mixture_scale_high]")
+
+    def with_overrides(self, **overrides) -> "GeneratorConfig":
+        """A copy with fields replaced by name; an unknown name is a ValueError that lists the known ones."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown GeneratorConfig field(s) {unknown}; known: {sorted(known)}")
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        for name in ("binary_operators", "unary_operators"):
+            out[name] = dict(out[name])
+        return out
+
+    def operator_weights(self, arity: int) -> dict[str, float]:
+        return dict(self.binary_operators if arity == 2 else self.unary_operators)
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"NAME=VALUE"`` -> ``(name, value)`` with VALUE read by the field's type (JSON for operator weights)."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep:
+        raise ValueError(f"override {text!r} must look like NAME=VALUE")
+    fields = {f.name: f for f in dataclasses.fields(GeneratorConfig)}
+    if name not in fields:
+        raise ValueError(f"unknown GeneratorConfig field {name!r}; known: {sorted(fields)}")
+    default = getattr(GeneratorConfig(), name)
+    raw = raw.strip()
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return name, raw.lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return name, int(raw)
+        if isinstance(default, float):
+            return name, float(raw)
+        if isinstance(default, tuple):
+            value = json.loads(raw)  # {"+": 10, "sin": 1} or [["+", 10], ...]
+            return name, tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value)
+        return name, raw
+    except (ValueError, json.JSONDecodeError):
+        raise ValueError(f"cannot read {raw!r} as a value for {name} ({type(default).__name__})") from None
+
+
+FLASH_ANSR = GeneratorConfig()
+
+SCALING_LAWS = GeneratorConfig(
+    name="scaling-laws",
+    kind="exhaustive",
+    binary_operators=(("+", 1.0), ("-", 1.0), ("*", 1.0), ("/", 1.0)),
+    unary_operators=(("exp", 1.0), ("sin", 1.0), ("neg", 1.0), ("pow1_2", 1.0)),
+    max_variables=2,
+    max_depth=3,
+    max_skeleton_length=64,
+    constant_distribution="integer",
+    constant_low=-9.0,
+    constant_high=9.0,
+    constant_probability=0.2,
+    pairs_per_expression=3600,
+    min_points=64,
+    max_points=64,
+    point_distribution="gaussian-mixture",
+    tokenizer="latex",
+    max_len=128,
+    # The paper holds out its own test expressions, not FastSRB's; we decontaminate anyway (a model trained here may
+    # be scored on FastSRB). The check drops constants, so it filters whole base expressions.
+    decontaminate=True,
+)
+
+PRESETS: dict[str, GeneratorConfig] = {"flash-ansr": FLASH_ANSR, "scaling-laws": SCALING_LAWS}
+
+
+def preset(name: str, **overrides) -> GeneratorConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown generator preset {name!r}; known: {sorted(PRESETS)}")
+    return PRESETS[name].with_overrides(**overrides)

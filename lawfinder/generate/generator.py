@@ -1,0 +1,273 @@
+"""``Generator``: the sample pipeline skeleton → simplify → decontaminate → constants → points → evaluate → tokens →
+Arrow batch, with counters and per-stage timings.
+
+One instance per worker; ``(seed, worker_index, stream)`` picks its random stream (see ``streams``). Samples whose
+values are non-finite or beyond ``max_abs_value`` are redrawn (new constants and points, same n) up to
+``max_data_tries`` times and otherwise dropped with their skeleton, so no such value ever reaches a batch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from ..model.tokenizer import constantify_numbers, get_tokenizer, latex_tokens
+from ..simplipy.operators import CONSTANT
+from ..simplipy.tokens import format_number, is_variable, variable_index
+from .config import GeneratorConfig
+from .decontaminate import Decontaminator, default_simplify
+from .evaluate import evaluate
+from .schema import build_batch
+from .skeleton import SkeletonSampler
+from .streams import UniformPool, generators
+from .support import draw_points, draw_probes, point_params, sample_constants, sample_n_points
+
+STAGES = ("skeleton", "simplify", "decontaminate", "data", "evaluate", "tokenize", "arrow")
+PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_data)
+REASONS = ("simplify_error", "non_finite_token", "too_long", "contaminated", "untokenizable", "target_too_long",
+           "non_finite_data")
+
+
+@dataclass
+class GeneratorStats:
+    attempts: int = 0  # skeletons drawn
+    samples: int = 0  # samples emitted
+    data_draws: int = 0  # (constants, points) draws evaluated
+    rejected: dict = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    seconds: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    def as_dict(self) -> dict:
+        return {"attempts": self.attempts, "samples": self.samples, "data_draws": self.data_draws,
+                "rejected": dict(self.rejected), "seconds": dict(self.seconds)}
+
+    def merge(self, other: dict) -> None:
+        self.attempts += other["attempts"]
+        self.samples += other["samples"]
+        self.data_draws += other["data_draws"]
+        for k, v in other["rejected"].items():
+            self.rejected[k] = self.rejected.get(k, 0) + v
+        for k, v in other["seconds"].items():
+            self.seconds[k] = self.seconds.get(k, 0.0) + v
+
+
+def resolve_simplify() -> Callable[[list[str]], list[str]]:
+    simplify = default_simplify()
+    if simplify is None:
+        raise ImportError("GeneratorConfig.simplify=True needs lawfinder.simplipy.simplify, which is not "
+                          "available; set simplify=False to generate unsimplified skeletons")
+    return simplify
+
+
+_NON_FINITE = frozenset({"inf", "-inf", "nan", 'float("inf")', 'float("-inf")', 'float("nan")'})
+
+
+@dataclass
+class _Sample:
+    skeleton: list[str]
+    constants: np.ndarray
+    variables: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    token_ids: list[int]
+
+
+class Generator:
+    """Draws training samples from ``config``'s prior; ``sample_batch(B)`` returns a ``pyarrow.RecordBatch``.
+
+    ``decontaminator``: the held-out set; when None, the shipped FastSRB index if ``config.decontaminate``.
+    """
+
+    def __init__(self, config: GeneratorConfig, seed: int = 0, worker_index: int = 0, stream: int = 0,
+                 decontaminator: Decontaminator | None = None):
+        self.config = config
+        skeleton_rng, data_rng = generators(seed, worker_index, stream, 2)
+        self.uniform = UniformPool(skeleton_rng)
+        self.rng = data_rng
+        self.tokenizer = get_tokenizer(config.tokenizer)
+        self.simplify = resolve_simplify() if config.simplify else None
+        if decontaminator is None and config.decontaminate:
+            decontaminator = Decontaminator.fastsrb()
+        self.decontaminator = decontaminator  # one passed in is used even where config.decontaminate is False
+        self.stats = GeneratorStats()
+        if config.kind == "prior":
+            self._sampler = SkeletonSampler(config)
+            self._next_skeleton = self._prior_skeleton
+        else:
+            from .exhaustive import ExhaustiveSource  # builds or loads the base set only when asked for
+
+            self._source = ExhaustiveSource(config, self.rng, simplify=self.simplify,
+                                            decontaminator=self.decontaminator, stats=self.stats)
+            self._next_skeleton = self._source.next_skeleton
+
+    def reset_stats(self) -> None:
+        """Zero the counters in place (benchmarks drop their warm-up)."""
+        GeneratorStats.__init__(self.stats)
+
+    # ------------------------------------------------------------------------------------------------ skeletons
+    def _reject(self, reason: str) -> None:
+        self.stats.rejected[reason] += 1
+
+    def _prior_skeleton(self) -> tuple[list[str], np.ndarray | None]:
+        """A simplified, in-vocabulary, decontaminated skeleton (constants are drawn later, so None)."""
+        seconds = self.stats.seconds
+        while True:
+            self.stats.attempts += 1
+            t0 = time.perf_counter()
+            tokens = self._sampler.sample(self.uniform)
+            t1 = time.perf_counter()
+            seconds["skeleton"] += t1 - t0
+            if self.simplify is not None:
+                try:
+                    tokens = self.simplify(tokens)
+                except (ValueError, ArithmeticError, RecursionError):
+                    self._reject("simplify_error")
+                    continue
+                finally:
+                    seconds["simplify"] += time.perf_counter() - t1
+            if any(t in _NON_FINITE for t in tokens):
+                self._reject("non_finite_token")
+                continue
+            if self.config.tokenizer == "prefix":
+                # Literals the vocabulary lacks (2, 0.5) become free constants, as Flash-ANSR's targets treat them.
+                tokens = constantify_numbers(tokens, self.tokenizer)
+            if len(tokens) > self.config.max_skeleton_length:
+                self._reject("too_long")
+                continue
+            if self.config.relabel_variables:
+                tokens = relabel_variables(tokens)
+            if self.decontaminator is not None:
+                t2 = time.perf_counter()
+                contaminated = self.decontaminator.is_contaminated(tokens)
+                seconds["decontaminate"] += time.perf_counter() - t2
+                if contaminated:
+                    self._reject("contaminated")
+                    continue
+            return tokens, None
+
+    # ------------------------------------------------------------------------------------------------ samples
+    def _target_ids(self, skeleton: list[str], constants: np.ndarray | None) -> list[int] | None:
+        try:
+            if self.config.tokenizer == "latex":
+                ids = self.tokenizer.encode(latex_tokens(substitute_constants(skeleton, constants)))
+            else:
+                ids = self.tokenizer.encode(skeleton)
+        except ValueError:
+            self._reject("untokenizable")
+            return None
+        if len(ids) > self.config.max_len:
+            self._reject("target_too_long")
+            return None
+        return ids
+
+    def sample(self) -> _Sample:
+        config, seconds = self.config, self.stats.seconds
+        while True:
+            skeleton, fixed_constants = self._next_skeleton()
+            t0 = time.perf_counter()
+            ids = None if config.tokenizer == "latex" else self._target_ids(skeleton, None)
+            seconds["tokenize"] += time.perf_counter() - t0
+            if ids is None and config.tokenizer != "latex":
+                continue
+            used = sorted({t for t in skeleton if is_variable(t)}, key=variable_index)
+            rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
+            program = [rows.get(t, t) for t in skeleton]  # variables -> rows of the (d, n) input block
+            n_const = sum(1 for t in skeleton if t == CONSTANT)
+            n = sample_n_points(config, self.rng)
+            drawn = self._draw_data(program, fixed_constants, n_const, n, len(used))
+            if drawn is None:
+                self._reject("non_finite_data")
+                continue
+            constants, X, y = drawn
+            if config.tokenizer == "latex":
+                t0 = time.perf_counter()
+                ids = self._target_ids(skeleton, constants)
+                seconds["tokenize"] += time.perf_counter() - t0
+                if ids is None:
+                    continue
+            self.stats.samples += 1
+            variables = np.array([variable_index(t) for t in used], dtype=np.int8)
+            return _Sample(skeleton, constants, variables, X.T.astype(np.float32), y.astype(np.float32), ids)
+
+    def _draw_data(self, program: list[str], fixed_constants, n_const: int, n: int, d: int):
+        """(constants, X (d, n), y) with every |y| <= max_abs_value, or None after ``max_data_tries`` draws.
+
+        A draw is first judged on a probe of its first ``PROBE`` points: points are i.i.d., so a failing probe means
+        a failing draw. Draw 1 is probed alone (most skeletons that succeed do so at once); the remaining draws are
+        probed together in one vectorised evaluation (per-point constants), since a skeleton that fails once
+        usually fails many times (log of negatives, overflow) and 19 separate small evaluations cost ~20x more."""
+        probe = min(n, PROBE)
+        drawn = self._draw_block(program, fixed_constants, n_const, n, d, 1, probe)
+        if drawn is None and self.config.max_data_tries > 1:
+            drawn = self._draw_block(program, fixed_constants, n_const, n, d, self.config.max_data_tries - 1, probe)
+        return drawn
+
+    def _draw_block(self, program, fixed_constants, n_const: int, n: int, d: int, tries: int, probe: int):
+        config, rng, seconds = self.config, self.rng, self.stats.seconds
+        t0 = time.perf_counter()
+        if fixed_constants is not None:
+            constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
+            per_point = list(fixed_constants)
+        else:
+            constants = sample_constants(config, rng, tries * n_const).reshape(tries, n_const)
+            per_point = list(constants[0]) if tries == 1 else [np.repeat(c, probe) for c in constants.T]
+        params = point_params(config, rng, d, tries)
+        X = draw_probes(config, rng, params, probe)  # (d, tries * probe)
+        t1 = time.perf_counter()
+        y = evaluate(program, X, per_point)
+        # Comparisons are False for NaN, so this also rejects non-finite values.
+        ok = (np.abs(y) <= config.max_abs_value).reshape(tries, probe).all(axis=1)
+        seconds["data"] += t1 - t0
+        seconds["evaluate"] += time.perf_counter() - t1
+        self.stats.data_draws += tries
+        for i in np.flatnonzero(ok).tolist():
+            X_i, y_i = X[:, i * probe:(i + 1) * probe], y[i * probe:(i + 1) * probe]
+            if n > probe:
+                t2 = time.perf_counter()
+                X_rest = draw_points(config, rng, params, n - probe, i)
+                t3 = time.perf_counter()
+                y_rest = evaluate(program, X_rest, list(constants[i]))
+                good = bool(np.all(np.abs(y_rest) <= config.max_abs_value))
+                seconds["data"] += t3 - t2
+                seconds["evaluate"] += time.perf_counter() - t3
+                if not good:
+                    continue
+                X_i, y_i = np.concatenate([X_i, X_rest], axis=1), np.concatenate([y_i, y_rest])
+            return np.array(constants[i], dtype=np.float64), X_i, y_i
+        return None
+
+    def sample_batch(self, batch_size: int | None = None) -> pa.RecordBatch:
+        """``batch_size`` (default ``config.batch_size``) samples as one RecordBatch of ``BATCH_SCHEMA``."""
+        batch_size = self.config.batch_size if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        samples = [self.sample() for _ in range(batch_size)]
+        t0 = time.perf_counter()
+        batch = build_batch([s.x for s in samples], [s.y for s in samples], [s.variables for s in samples],
+                            [s.token_ids for s in samples], [s.constants for s in samples],
+                            [" ".join(s.skeleton) for s in samples], tokenizer=self.config.tokenizer,
+                            max_variables=self.config.max_variables)
+        self.stats.seconds["arrow"] += time.perf_counter() - t0
+        return batch
+
+def relabel_variables(tokens: list[str]) -> list[str]:
+    """Rename variables x1..xd in order of first appearance."""
+    names: dict[str, str] = {}
+    out = []
+    for t in tokens:
+        if is_variable(t):
+            t = names.setdefault(t, f"x{len(names) + 1}")
+        out.append(t)
+    return out
+
+
+def substitute_constants(skeleton: list[str], constants) -> list[str]:
+    """Put constant values (integers spelled as integers) into the ``<constant>`` slots, in order."""
+    values = iter([] if constants is None else list(constants))
+    return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
+
+
+__all__ = ["Generator", "GeneratorStats", "REASONS", "STAGES", "relabel_variables", "substitute_constants"]

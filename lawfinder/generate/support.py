@@ -1,0 +1,90 @@
+"""Constants and support points for one skeleton: vectorised numpy draws, one call per quantity.
+
+Flash-ANSR's input prior draws, for each variable, an interval U(min(a, b), max(a, b)) with a, b ~ N(0, 10) and
+clips the values to ±30; the scaling-laws prior draws points from a random Gaussian mixture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import GeneratorConfig
+
+
+def sample_constants(config: GeneratorConfig, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` constant values (float64 holding float32-representable values for the float prior)."""
+    if config.constant_distribution == "normal":
+        return rng.normal(config.constant_loc, config.constant_scale, n).astype(np.float32).astype(np.float64)
+    if config.constant_distribution == "uniform":
+        return rng.uniform(config.constant_low, config.constant_high, n).astype(np.float32).astype(np.float64)
+    return sample_integer_constants(config, rng, n).astype(np.float64)
+
+
+def sample_integer_constants(config: GeneratorConfig, rng: np.random.Generator, n: int,
+                             exclude: tuple[int, ...] = ()) -> np.ndarray:
+    """Uniform integers in ``constant_low..constant_high`` minus ``exclude`` (e.g. 0 for a factor)."""
+    values = np.arange(int(np.ceil(config.constant_low)), int(np.floor(config.constant_high)) + 1)
+    if exclude:
+        values = values[~np.isin(values, exclude)]
+    if values.size == 0:
+        raise ValueError(f"constant_low..constant_high ({config.constant_low}..{config.constant_high}) holds no "
+                         f"integer outside {list(exclude)}")
+    return values[rng.integers(0, values.size, n)]
+
+
+def sample_n_points(config: GeneratorConfig, rng: np.random.Generator) -> int:
+    """Flash-ANSR's n ~ U(min, max) rounded to an integer (Python arithmetic: numpy scalar calls cost ~10 µs)."""
+    if config.min_points == config.max_points:
+        return config.max_points
+    u = config.min_points + (config.max_points - config.min_points) * float(rng.random())
+    return min(max(round(u), config.min_points), config.max_points)
+
+
+def point_params(config: GeneratorConfig, rng: np.random.Generator, d: int, tries: int = 1) -> tuple:
+    """Input distributions for ``tries`` independent datasets: per-variable intervals (arrays with a leading tries
+    axis), or one Gaussian mixture per try."""
+    if config.point_distribution == "intervals":
+        a = rng.normal(0.0, config.interval_std, (tries, 2, d))
+        low = a.min(axis=1)
+        return ("intervals", low, a.max(axis=1) - low)  # (tries, d) each
+    mixtures = []
+    for _ in range(tries):
+        k = int(rng.integers(1, config.mixture_max_components + 1))
+        weights = rng.dirichlet(np.ones(k))
+        means = rng.normal(0.0, config.mixture_mean_std, (k, d))
+        scales = np.exp(rng.uniform(np.log(config.mixture_scale_low), np.log(config.mixture_scale_high), (k, d)))
+        mixtures.append((weights, means, scales))
+    return ("mixture", mixtures)
+
+
+def _float32_values(X: np.ndarray) -> np.ndarray:
+    # Stored inputs are float32; computing y from the rounded values makes y exactly f(stored x) in float64.
+    return X.astype(np.float32).astype(np.float64)
+
+
+def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple, n: int, i: int = 0) -> np.ndarray:
+    """``(d, n)`` float64 inputs of try ``i`` (variables as contiguous rows, which numpy evaluates fastest)."""
+    if params[0] == "intervals":
+        _, low, width = params
+        X = low[i][:, None] + width[i][:, None] * rng.random((low.shape[1], n))
+        np.clip(X, -config.point_clip, config.point_clip, out=X)
+        return _float32_values(X)
+    weights, means, scales = params[1][i]
+    component = rng.choice(weights.size, size=n, p=weights)
+    return _float32_values((means[component] + scales[component] * rng.standard_normal((n, means.shape[1]))).T)
+
+
+def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple, m: int) -> np.ndarray:
+    """``(d, tries * m)``: ``m`` points of every try side by side (try t owns columns t*m .. t*m+m-1)."""
+    if params[0] == "intervals":
+        _, low, width = params
+        tries, d = low.shape
+        X = low[:, :, None] + width[:, :, None] * rng.random((tries, d, m))  # (tries, d, m)
+        np.clip(X, -config.point_clip, config.point_clip, out=X)
+        return _float32_values(X.transpose(1, 0, 2).reshape(d, tries * m))
+    return np.concatenate([draw_points(config, rng, params, m, i) for i in range(len(params[1]))], axis=1)
+
+
+def sample_points(config: GeneratorConfig, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """``(d, n)`` inputs from a freshly drawn input distribution."""
+    return draw_points(config, rng, point_params(config, rng, d), n)
