@@ -16,11 +16,13 @@ COMMAND_MODULES = (
     "lawfinder.simplipy.cli",
     "lawfinder.simplipy.discover_cli",
     "lawfinder.generate.cli",
+    "lawfinder.inference.cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.simplipy.bench_simplify",
     "lawfinder.model.bench",
     "lawfinder.generate.cli",
+    "lawfinder.inference.bench",
 )
 
 

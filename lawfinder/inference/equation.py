@@ -1,0 +1,72 @@
+"""``Equation``: one fitted candidate, the unit ``Regressor.equations_`` is made of: skeleton, constants, FVU,
+complexity, score, and the ways to read it (infix text, SymPy, LaTeX, a numpy callable, a JSON-ready dict).
+
+Plain data (tuples, floats, strings) so it pickles, and is cheap to keep hundreds of; SymPy and LaTeX forms are
+built only when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..simplipy import compile as compile_tokens, to_infix, to_latex, to_sympy
+from .fitting import substitute
+
+
+def _evaluated(expr):
+    """Rebuild an unevaluated SymPy tree bottom-up with evaluation on (flattens products and sums, folds numbers)."""
+    if not expr.args:
+        return expr
+    return expr.func(*(_evaluated(a) for a in expr.args))
+
+
+@dataclass(frozen=True)
+class Equation:
+    skeleton: tuple[str, ...]  # prefix tokens with <constant> placeholders
+    constants: tuple[float, ...]  # fitted values, in order of appearance
+    fvu: float
+    complexity: int
+    score: float
+    feature_names: tuple[str, ...]
+
+    @property
+    def tokens(self) -> list[str]:
+        """Prefix tokens with the fitted constants written in as number literals."""
+        return substitute(self.skeleton, self.constants)
+
+    @property
+    def expression(self) -> str:
+        """Infix text over the feature names, e.g. ``9.81 * m * sin(theta)``."""
+        return to_infix(self.tokens, self.feature_names)
+
+    def sympy(self):
+        """A SymPy expression over the feature names, with SymPy's automatic flattening and number folding applied
+        (``9.81*m*sin(theta)``); ``lawfinder.simplipy.to_sympy`` gives the unevaluated tree."""
+        return _evaluated(to_sympy(self.tokens, self.feature_names))
+
+    def latex(self) -> str:
+        return to_latex(self.tokens, self.feature_names)
+
+    def __call__(self, X) -> np.ndarray:
+        """Evaluate on ``X`` (n, d) with columns in the order of ``feature_names``."""
+        X = np.asarray(X, dtype=np.float64)
+        return compile_tokens(self.skeleton)(X.reshape(-1, 1) if X.ndim == 1 else X, self.constants)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields ``lawfinder fit --json`` prints, plus the score and the skeleton with its constants."""
+        return {
+            "expression": self.expression,
+            "sympy": str(self.sympy()),
+            "latex": self.latex(),
+            "fvu": self.fvu,
+            "complexity": self.complexity,
+            "score": self.score,
+            "skeleton": list(self.skeleton),
+            "constants": list(self.constants),
+        }
+
+    def __str__(self) -> str:
+        return self.expression

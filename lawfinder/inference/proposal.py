@@ -1,0 +1,142 @@
+"""Proposing skeletons for a data set with a trained model: encode the table, sample (or beam-search) token
+sequences, turn them into prefix token lists. Also where ``Regressor(model=...)`` finds its model.
+
+A proposer is any callable ``(X, y) -> iterable of prefix token lists`` over variables ``x1..xd``; ``ModelProposer``
+is the one backed by a network. Torch is imported only here, and only when a model is used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Trained weights shipped inside the package: ``default.pt`` is what ``Regressor(model=None)`` loads and
+# ``<preset>.pt`` what ``Regressor(model="<preset>")`` loads; each a ``lawfinder.model.save_model`` file.
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "model" / "weights"
+SHIPPED_NAME = "default"
+
+_HOW_TO_GET_ONE = ("train one with `lawfinder train ...` and pass its checkpoint: Regressor(model=PATH) or "
+                   "`lawfinder fit ... --model PATH`")
+
+
+def shipped_checkpoint(name: str = SHIPPED_NAME) -> Path:
+    """The checkpoint shipped in the package for ``name``; ValueError saying how to get one when it is absent."""
+    path = SHIPPED_DIR / f"{name}.pt"
+    if not path.exists():
+        raise ValueError(f"no trained model {name!r} is shipped with this lawfinder installation (looked for {path}); "
+                         + _HOW_TO_GET_ONE)
+    return path
+
+
+def load(spec: Any, device: str = "cpu"):
+    """``Regressor.model`` -> a model in eval mode on ``device``.
+
+    ``None`` is the shipped model; a string is a checkpoint path, or the name of a preset whose trained weights are
+    shipped; an object with ``decode``/``encode`` and a ``config`` is used as it is (e.g. ``build_model(...)``).
+    """
+    if spec is not None and not isinstance(spec, (str, Path)):
+        if not all(hasattr(spec, a) for a in ("encode", "decode", "config")):
+            raise ValueError(f"model must be a checkpoint path, a preset name or a model object with encode/decode "
+                             f"and config; got {type(spec).__name__}")
+        return spec.eval().to(device) if hasattr(spec, "eval") else spec
+    from ..model import PRESETS, load_model
+
+    if spec is None:
+        path = shipped_checkpoint()
+    elif Path(spec).exists():
+        path = Path(spec)
+    elif str(spec) in PRESETS:
+        path = shipped_checkpoint(str(spec))
+    else:
+        raise ValueError(f"model {str(spec)!r} is neither an existing checkpoint path nor a preset name "
+                         f"({', '.join(sorted(PRESETS))}); " + _HOW_TO_GET_ONE)
+    model, _config = load_model(path, device)
+    return model
+
+
+_VARIABLE = re.compile(r"x_?\{?([1-9][0-9]*)\}?\Z")  # x7 (prefix vocabulary) or x_{7} (LaTeX vocabulary)
+
+
+def banned_ids(tokenizer, n_variables: int) -> list[int]:
+    """Token ids that can never be part of a valid candidate for data with ``n_variables`` columns: variables beyond
+    the last column, ``<pad>``, ``<bos>`` and ``<unk>``. Sampling never draws them, which only moves their
+    probability to tokens that can (the validity filter applied before drawing instead of after)."""
+    out = [tokenizer.pad_id, tokenizer.bos_id]
+    if "<unk>" in tokenizer.index:
+        out.append(tokenizer.index["<unk>"])
+    for i, token in enumerate(tokenizer.vocab):
+        m = _VARIABLE.match(token)
+        if m is not None and int(m.group(1)) > n_variables:
+            out.append(i)
+    return out
+
+
+@dataclass
+class SamplingConfig:
+    """How many sequences and how to draw them. ``beam_width`` switches from sampling to beam search."""
+
+    n_samples: int = 512
+    max_len: int = 64
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    beam_width: int | None = None
+    batch_size: int = 128
+    max_points: int = 1024  # the model reads at most this many rows; larger tables are subsampled for the encoder
+
+
+class ModelProposer:
+    """Skeletons sampled from ``model`` for one data set; ``deadline`` (``time.time()`` value) stops sampling early."""
+
+    def __init__(self, model, config: SamplingConfig, seed: int, deadline: float | None = None):
+        self.model = model
+        self.config = config
+        self.seed = seed
+        self.deadline = deadline
+
+    def __call__(self, X: np.ndarray, y: np.ndarray) -> list[list[str]]:
+        import torch
+
+        from ..model import get_tokenizer
+        from ..model.tokenizer import parse_latex_tokens
+        from .sampling import beam_search, sample
+
+        cfg = self.config
+        rng = np.random.default_rng(self.seed)
+        if X.shape[0] > cfg.max_points:
+            rows = np.sort(rng.choice(X.shape[0], cfg.max_points, replace=False))
+            X, y = X[rows], y[rows]
+        if np.abs(X).max() > np.finfo(np.float32).max or np.abs(y).max() > np.finfo(np.float32).max:
+            raise ValueError("values beyond the float32 range (about 3.4e38) cannot be read by the model; rescale them")
+        device = next(self.model.parameters()).device
+        Xt = torch.as_tensor(X, dtype=torch.float32, device=device)[None]
+        yt = torch.as_tensor(y, dtype=torch.float32, device=device)[None]
+        point_mask = torch.ones(yt.shape, dtype=torch.bool, device=device)
+        variable_mask = torch.ones((1, X.shape[1]), dtype=torch.bool, device=device)
+        with torch.no_grad():
+            memory = self.model.encode(Xt, yt, point_mask, variable_mask)
+        memory_mask = self.model.memory_mask(point_mask) if hasattr(self.model, "memory_mask") else None
+        max_len = min(cfg.max_len, self.model.config.max_len - 1)
+        tokenizer = get_tokenizer(self.model.config.tokenizer)
+        banned = torch.tensor(banned_ids(tokenizer, X.shape[1]), dtype=torch.long, device=device)
+        if cfg.beam_width:
+            ids = beam_search(self.model, memory, memory_mask, cfg.beam_width, max_len, banned)
+        else:
+            generator = torch.Generator(device=device).manual_seed(self.seed)
+            ids = sample(self.model, memory, memory_mask, cfg.n_samples, max_len, cfg.temperature, cfg.top_k,
+                         cfg.top_p, cfg.batch_size, generator, self.deadline, banned)
+        out = []
+        for row in ids:
+            tokens = tokenizer.decode(row)
+            if tokenizer.name == "latex":
+                try:
+                    tokens = parse_latex_tokens(tokens)
+                except ValueError:
+                    continue  # not a well-formed formula: dropped like any invalid sample
+            out.append(tokens)
+        return out
+

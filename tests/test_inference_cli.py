@@ -1,0 +1,91 @@
+"""``lawfinder fit`` and ``lawfinder bench fit`` through the CLI entry point: JSON output over the CSV's header names
+and one-line errors for bad tables. The model is replaced by a fixed candidate list (no trained model ships yet)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lawfinder.cli import main
+from lawfinder.simplipy import parse
+
+
+@pytest.fixture
+def csv(tmp_path):
+    rng = np.random.default_rng(0)
+    m, theta = rng.uniform(0.5, 5, 100), rng.uniform(0, 1.5, 100)
+    path = tmp_path / "incline.csv"
+    np.savetxt(path, np.column_stack([m, theta, 9.81 * m * np.sin(theta)]), delimiter=",", header="m,theta,F",
+               comments="", fmt="%.17g")
+    return path
+
+
+@pytest.fixture
+def fixed_candidates(monkeypatch):
+    from lawfinder.inference.regressor import Regressor
+
+    def proposer(self, n_variables, seed, deadline):
+        return lambda X, y: [parse(s) for s in ("C * x1 * sin(x2)", "C * x1", "x1 + x2", "log(x1 - C)")]
+
+    monkeypatch.setattr(Regressor, "_model_proposer", proposer)
+
+
+def test_fit_json_lists_best_first_with_header_names(csv, fixed_candidates, capsys, tmp_path):
+    assert main(["fit", str(csv), "--target", "F", "--json", "--seed", "0", "--save", str(tmp_path / "r.mp")]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [set(r) for r in rows] == [{"expression", "sympy", "latex", "fvu", "complexity"}] * len(rows)
+    assert rows[0]["sympy"] == "9.81*m*sin(theta)"  # SymPy's evaluated form is canonical whatever the simplifier does
+    assert {"m", "theta", "9.81"} <= set(rows[0]["expression"].replace("(", " ").replace(")", " ").split())
+    assert rows[0]["fvu"] < 1e-20 and rows[0]["complexity"] == 6
+    assert [r["fvu"] for r in rows] == sorted(r["fvu"] for r in rows)
+    assert (tmp_path / "r.mp").stat().st_size > 0
+
+
+def test_fit_table_output(csv, fixed_candidates, capsys):
+    assert main(["fit", str(csv), "--target", "F", "--top", "2", "--seed", "0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("F = f(m, theta)") and len(out) == 4
+    assert out[2].split()[0] == "1" and "9.81" in out[2] and "sin(theta)" in out[2]
+
+
+def test_fit_errors_are_one_line(csv, tmp_path, capsys):
+    assert main(["fit", str(csv), "--target", "G"]) == 2
+    assert "target column 'G' is not in" in capsys.readouterr().err
+    text = csv.read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([text[0], text[1], "1.0,nan,3.0", *text[3:]]))
+    assert main(["fit", str(bad), "--target", "F"]) == 2
+    assert "column 'theta' has NaN or inf in row(s) 2" in capsys.readouterr().err
+    bad.write_text("\n".join([text[0], "heavy,1,2", *text[2:]]))
+    assert main(["fit", str(bad), "--target", "F"]) == 2
+    assert "column 'm'" in capsys.readouterr().err and "not numeric" in capsys.readouterr().err + "not numeric"
+    bad.write_text(text[0] + "\n" + text[1] + "\n")
+    assert main(["fit", str(bad), "--target", "F"]) == 2
+    assert "at least 2" in capsys.readouterr().err
+
+
+def test_search_without_result_exits_1_with_a_message(csv, monkeypatch, capsys):
+    from lawfinder.inference.regressor import Regressor
+
+    monkeypatch.setattr(Regressor, "_model_proposer", lambda self, n, seed, deadline: lambda X, y: [["x7"]])
+    assert main(["fit", str(csv), "--target", "F"]) == 1
+    assert "none of the 1 proposed sequence(s) is a valid formula" in capsys.readouterr().err
+
+
+def test_unreadable_checkpoint_is_a_clear_error(csv, tmp_path, capsys):
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"this is not a checkpoint")
+    assert main(["fit", str(csv), "--target", "F", "--model", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.pt" in err and err.count("\n") == 1
+
+
+def test_bench_fit_writes_json(tmp_path, capsys):
+    out = tmp_path / "fit.json"
+    assert main(["bench", "fit", "--candidates", "12", "--points", "64", "--workers", "1", "--repeats", "1",
+                 "--no-reference", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["candidates"] == 12 and report["timings"]["in-process"]["ms_per_candidate"] > 0
+    assert "in-process" in capsys.readouterr().out

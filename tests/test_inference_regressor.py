@@ -1,0 +1,260 @@
+"""The Regressor pipeline with hand-written candidate proposers (no trained model needed), its scikit-learn
+protocol, exports, pickling and msgpack save/load, and every bad-input error of issue 8 item 6."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+import pytest
+
+import lawfinder
+from lawfinder.inference import Regressor
+from lawfinder.simplipy import parse
+
+CANDIDATES = ["C * x1 * sin(x2)", "C * x1", "x1 + x2", "C * x1 * sin(x2) + C", "C * x1 + C * x2", "log(x1 - C)"]
+
+
+def proposer(X, y):
+    return [parse(text) for text in CANDIDATES]
+
+
+@pytest.fixture(scope="module")
+def incline():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 5.0, (200, 2))
+    return X, 9.81 * X[:, 0] * np.sin(X[:, 1])
+
+
+@pytest.fixture(scope="module")
+def fitted(incline):
+    X, y = incline
+    # simplify=False: the expected strings below are the proposer's own spellings, not the simplifier's canonical ones.
+    return Regressor(proposer=proposer, random_state=0, simplify=False).fit(X, y, feature_names=["m", "theta"])
+
+
+def test_fit_ranks_the_true_law_first(fitted, incline):
+    X, y = incline
+    best = fitted.best_
+    assert best.skeleton == tuple(parse("C * x1 * sin(x2)"))
+    assert best.constants == pytest.approx((9.81,), rel=1e-9)
+    assert best.fvu < 1e-20 and best.complexity == 6
+    assert best.expression == "9.81 * m * sin(theta)"
+    scores = [e.score for e in fitted.equations_]
+    assert scores == sorted(scores)
+    # The same law with a spare constant fits as well but is longer, so it ranks second.
+    assert fitted.equations_[1].skeleton == tuple(parse("C * x1 * sin(x2) + C"))
+    assert fitted.n_candidates_ == {"proposed": 6, "distinct": 6, "fitted": 6}
+
+
+def test_predict_score_and_exports(fitted, incline):
+    X, y = incline
+    np.testing.assert_allclose(fitted.predict(X), y, rtol=1e-12)
+    assert fitted.score(X, y) == pytest.approx(1.0)
+    assert fitted.score(X, y, index=2) < 0.9
+    assert str(fitted.sympy()) == "9.81*m*sin(theta)"
+    assert "\\sin" in fitted.latex() and "\\mathrm{theta}" in fitted.latex()
+    f = fitted.numpy()
+    np.testing.assert_allclose(f(X), y, rtol=1e-12)
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(f))(X), y, rtol=1e-12)
+    row = fitted.best_.to_dict()
+    assert set(row) >= {"expression", "sympy", "latex", "fvu", "complexity"}
+
+
+def test_fit_returns_self_and_constructor_only_stores(incline):
+    X, y = incline
+    r = Regressor(proposer=proposer, parsimony=0.1, n_restarts=3, simplify=False)
+    assert r.get_params()["parsimony"] == 0.1 and not hasattr(r, "equations_")
+    assert r.fit(X, y) is r
+    assert r.best_.expression == "9.81 * x1 * sin(x2)"  # default names x1, x2
+    assert r.set_params(parsimony=0.2) is r and r.parsimony == 0.2
+    with pytest.raises(ValueError, match="no parameter 'bogus'"):
+        r.set_params(bogus=1)
+
+
+def test_lazy_top_level_export():
+    assert lawfinder.Regressor is Regressor
+
+
+def test_candidates_are_simplified_and_deduplicated_before_fitting(incline):
+    from lawfinder.inference.candidates import default_simplifier
+
+    if default_simplifier() is None:
+        pytest.skip("the simplifier is not installed")
+    X, y = incline
+    spellings = ["C * x1 * sin(x2)", "C * (x1 * sin(x2))", "sin(x2) * x1 * C", "C * C * x1 * sin(x2)", "mult2(x1)"]
+    r = Regressor(proposer=lambda X, y: [parse(s) for s in spellings], random_state=0).fit(X, y)
+    assert r.n_candidates_["proposed"] == 5 and r.n_candidates_["distinct"] == 2
+    assert r.best_.complexity == 6 and r.best_.fvu < 1e-20
+    assert {e.skeleton for e in r.equations_} >= {("*", "<constant>", "x1")}  # mult2 became a free constant
+
+
+def test_same_seed_same_result(incline):
+    X, y = incline
+    a = Regressor(proposer=proposer, random_state=3).fit(X, y)
+    b = Regressor(proposer=proposer, random_state=3).fit(X, y)
+    assert [e.skeleton for e in a.equations_] == [e.skeleton for e in b.equations_]
+    assert [e.fvu for e in a.equations_] == pytest.approx([e.fvu for e in b.equations_], rel=1e-9)
+
+
+def test_pickle_round_trip(fitted, incline):
+    X, _ = incline
+    fitted_copy = pickle.loads(pickle.dumps(Regressor(random_state=0).set_params()))
+    assert fitted_copy.random_state == 0
+    clone = pickle.loads(pickle.dumps(fitted))  # the module-level proposer pickles by reference
+    np.testing.assert_array_equal(clone.predict(X), fitted.predict(X))
+
+
+def test_save_load_round_trip_is_msgpack(fitted, incline, tmp_path):
+    X, _ = incline
+    path = tmp_path / "fit.msgpack"
+    fitted.save(path)
+    assert not path.read_bytes().startswith(b"\x80")  # not a pickle
+    loaded = Regressor.load(path)
+    assert loaded.feature_names_in_ == ["m", "theta"]
+    assert [e.expression for e in loaded.equations_] == [e.expression for e in fitted.equations_]
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    assert loaded.proposer is None and loaded.random_state == 0
+
+
+def test_load_rejects_other_files(tmp_path):
+    bad = tmp_path / "bad.msgpack"
+    bad.write_bytes(b"\x93\x01\x02")  # valid msgpack, not a Regressor
+    with pytest.raises(ValueError, match="not a saved lawfinder Regressor"):
+        Regressor.load(bad)
+    bad.write_bytes(b"\xc1garbage")
+    with pytest.raises(ValueError, match="not a saved lawfinder Regressor"):
+        Regressor.load(bad)
+
+
+def test_not_fitted_and_bad_index(fitted, incline):
+    X, _ = incline
+    with pytest.raises(ValueError, match="not fitted"):
+        Regressor().predict(X)
+    with pytest.raises(ValueError, match="out of range"):
+        fitted.sympy(index=100)
+    with pytest.raises(ValueError, match="fitted on 2"):
+        fitted.predict(X[:, :1])
+
+
+def test_time_budget_is_respected(incline):
+    X, y = incline
+
+    def slow(X, y):
+        time.sleep(0.3)
+        return proposer(X, y)
+
+    with pytest.raises(RuntimeError, match="time budget"):
+        Regressor(proposer=slow, time_budget=0.1).fit(X, y)
+
+
+def test_no_valid_candidate_is_a_clear_error(incline):
+    X, y = incline
+    with pytest.raises(RuntimeError, match="none of the 2 proposed"):
+        Regressor(proposer=lambda X, y: [["x9"], ["+", "x1"]]).fit(X, y)
+
+
+# ------------------------------------------------------------------------------------------------------ bad input
+def _fit(X, y, **kwargs):
+    return Regressor(proposer=proposer, **kwargs).fit(X, y, **({"feature_names": ["a", "b"]} if np.ndim(X) == 2
+                                                              and np.shape(X)[1] == 2 else {}))
+
+
+def test_nan_and_inf_name_rows_and_columns(incline):
+    X, y = incline
+    X = X.copy()
+    X[4, 1] = np.nan
+    X[9, 1] = np.inf
+    with pytest.raises(ValueError, match=r"column 'b' has NaN or inf in row\(s\) 5, 10.*drop_nan"):
+        _fit(X, y)
+    yy = y.copy()
+    yy[0] = np.nan
+    with pytest.raises(ValueError, match=r"column 'y' has NaN or inf in row\(s\) 1"):
+        _fit(incline[0], yy)
+    r = _fit(X, y, drop_nan=True)
+    assert r.best_.fvu < 1e-20
+
+
+def test_non_numeric_column_is_named(incline):
+    X, y = incline
+    rows = [[str(a), "heavy" if i == 3 else str(b)] for i, (a, b) in enumerate(X)]
+    with pytest.raises(ValueError, match=r"X column 'b' is not numeric \(e\.g\. 'heavy'\)"):
+        _fit(rows, y)
+    with pytest.raises(ValueError, match="target 'y' is not numeric"):
+        _fit(X, ["a"] * len(y))
+
+
+def test_pandas_frame_names_columns(incline):
+    pd = pytest.importorskip("pandas")
+    X, y = incline
+    frame = pd.DataFrame({"mass": X[:, 0], "angle": X[:, 1]})
+    r = Regressor(proposer=proposer, random_state=0).fit(frame, pd.Series(y, name="F"))
+    assert str(r.sympy()) == "9.81*mass*sin(angle)"
+    frame["label"] = "x"
+    with pytest.raises(ValueError, match="column 'label' is not numeric"):
+        Regressor(proposer=proposer).fit(frame, y)
+
+
+def test_shape_and_size_errors(incline):
+    X, y = incline
+    with pytest.raises(ValueError, match="X has 200 row.* y has 199"):
+        _fit(X, y[:-1])
+    with pytest.raises(ValueError, match="empty"):
+        _fit(np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match="1 usable row.*at least 2"):
+        _fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="constant"):
+        _fit(X, np.full(len(y), 4.2))
+    with pytest.raises(ValueError, match="no columns"):
+        _fit(np.zeros((5, 0)), np.arange(5.0))
+    with pytest.raises(ValueError, match="feature_names has 3"):
+        Regressor(proposer=proposer).fit(X, y, feature_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="distinct"):
+        Regressor(proposer=proposer).fit(X, y, feature_names=["a", "a"])
+
+
+def test_bad_parameters_are_named(incline):
+    X, y = incline
+    for params, word in (({"n_restarts": 0}, "n_restarts"), ({"parsimony": -1}, "parsimony"),
+                         ({"top_p": 1.5}, "top_p"), ({"time_budget": 0}, "time_budget"),
+                         ({"n_jobs": 0}, "n_jobs")):
+        with pytest.raises(ValueError, match=word):
+            Regressor(proposer=proposer, **params).fit(X, y)
+
+
+def test_missing_shipped_model_says_how_to_get_one(incline, monkeypatch, tmp_path):
+    import lawfinder.inference.proposal as proposal
+
+    monkeypatch.setattr(proposal, "SHIPPED_DIR", tmp_path)
+    X, y = incline
+    with pytest.raises(ValueError, match="lawfinder train"):
+        Regressor().fit(X, y)
+    with pytest.raises(ValueError, match="neither an existing checkpoint path nor a preset"):
+        Regressor(model="no/such/model.pt").fit(X, y)
+
+
+def test_more_variables_than_the_model_reads(incline):
+    torch = pytest.importorskip("torch")
+    from lawfinder.model import build_model, get_preset
+
+    torch.manual_seed(0)
+    model = build_model(get_preset("flash-tiny"))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 18))
+    with pytest.raises(ValueError, match="at most 17"):
+        Regressor(model=model).fit(X, X[:, 0] + X[:, 1])
+
+
+def test_equation_exports_work_for_every_operator():
+    from lawfinder.inference.equation import Equation
+    from lawfinder.simplipy import OPERATORS
+
+    X = np.random.default_rng(0).uniform(0.2, 0.8, (5, 2))
+    for name, op in OPERATORS.items():
+        skeleton = (name, "x1", "<constant>") if op.arity == 2 else ("*", "<constant>", name, "x1")
+        e = Equation(skeleton, (0.5,), 0.1, len(skeleton), 0.0, ("a", "b"))
+        expr = e.sympy()
+        assert expr.free_symbols == {next(s for s in expr.free_symbols if s.name == "a")}
+        assert isinstance(e.latex(), str) and "a" in e.expression
+        assert e(X).shape == (5,)
