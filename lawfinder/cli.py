@@ -17,12 +17,14 @@ COMMAND_MODULES = (
     "lawfinder.simplipy.discover_cli",
     "lawfinder.generate.cli",
     "lawfinder.inference.cli",
+    "lawfinder.actors.cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.simplipy.bench_simplify",
     "lawfinder.model.bench",
     "lawfinder.generate.cli",
     "lawfinder.inference.bench",
+    "lawfinder.actors.bench",
 )
 
 

@@ -1,0 +1,11 @@
+"""Distributed training on Ray: Producer actors generate Arrow batches, a Trainer actor pulls them through the object
+store and trains.
+
+The Ray files (``producer.py``, ``trainer.py``, ``launch.py``, ``ray_bindings.py``) are thin shells; the logic they
+run is pure and tested without Ray: ``pull.py`` (bounded in-flight pulling, dropping dead producers), ``loop.py``
+(the training loop), ``meter.py`` (progress accounting), ``checkpoints.py`` (checkpoint policy, resume, metrics
+lines), ``streams.py`` (random streams that never repeat across restarts), ``placement.py`` (resources per actor),
+``sources.py`` (what a producer serves) and ``learners.py`` (what a trainer trains). ``cli.py`` is ``lawfinder
+train``; ``bench.py`` and ``sizing.py`` are ``lawfinder bench pipeline``. Nothing here imports Ray or torch at module
+import time.
+"""

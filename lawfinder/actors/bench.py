@@ -1,0 +1,236 @@
+"""``lawfinder bench pipeline``: what the producer → object store → trainer path delivers, per producer count.
+
+Modes (each measured for ``--seconds`` per producer count, after the actors are up; the first report window is
+dropped as warm-up):
+
+- ``synthetic``: ~1 MB Arrow batches served at no cost to a trainer that trains nothing: the pull path's ceiling
+  (batches/s, MB/s).
+- ``generator``: real generator batches to the same sink: consumed samples/s, which should grow with producers until
+  the cores run out.
+- ``transport``: real batches (made once per producer, then replayed, so producers keep up) feeding a real model's
+  train step, against the same learner fed the same kind of batches from memory in a Ray task with the same CPU
+  share. Per step, the loop's time outside ``train_step`` is the feeding cost (pulling from the object store, or
+  taking the next batch from a list, plus bookkeeping). Transport overhead = (feeding cost fed by the pipeline - fed
+  from memory) / train step fed from memory; the end-to-end ratio of loop times per step is reported beside it (on a
+  shared machine it also carries the load that changed between the two runs).
+- ``sizing`` (not in the default set): producer cores one GPU needs per model preset, from one core's measured
+  samples/s and the trainer's samples/s computed from counted FLOPs (``sizing.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+
+def register_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pipeline", help="batches/s, samples/s, wait share and transport overhead of Ray training",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--producers", default="1,2", help="comma-separated producer counts")
+    p.add_argument("--seconds", type=float, default=10.0, help="measuring time per run")
+    p.add_argument("--modes", default="synthetic,generator,transport",
+                   help="comma-separated subset of synthetic, generator, transport, sizing")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--synthetic-mb", type=float, default=1.0, help="size of one synthetic batch")
+    p.add_argument("--preset", default="flash-tiny", help="model preset trained in the transport mode")
+    p.add_argument("--data", default="flash-ansr", help="generator preset")
+    p.add_argument("--set-data", action="append", default=[], metavar="NAME=VALUE",
+                   help="GeneratorConfig field of the --data preset (in sizing: of that preset's measurement)")
+    p.add_argument("--depth", type=int, default=2, help="next_batch calls in flight per producer")
+    p.add_argument("--sizing-presets", default="flash-3M,flash-20M,flash-120M,flash-1B,sl-XS,sl-S,sl-M,sl-L,sl-XL",
+                   help="model presets of the sizing mode")
+    p.add_argument("--gpu-tflops", type=float, default=None, help="sizing: assumed GPU peak (default: H100 bf16)")
+    p.add_argument("--mfu", type=float, default=None, help="sizing: assumed model FLOPs utilisation")
+    p.add_argument("--out", help="write the results as JSON here")
+    p.set_defaults(func=run_bench)
+
+
+MODES = ("synthetic", "generator", "transport", "sizing")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from ..generate.config import parse_override
+    from .sources import SourceSpec
+
+    counts = [int(c) for c in str(args.producers).split(",") if c.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not counts or min(counts) < 1:
+        raise ValueError(f"--producers must list counts >= 1, got {args.producers!r}")
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        raise ValueError(f"--modes: unknown mode(s) {unknown}; known: {list(MODES)}")
+    if args.seconds <= 0:
+        raise ValueError(f"--seconds must be > 0, got {args.seconds}")
+    data = SourceSpec(kind="generator", preset=args.data, batch_size=args.batch_size,
+                      overrides=tuple(parse_override(text) for text in args.set_data))
+
+    report = {"benchmark": "pipeline", "cpu_count": os.cpu_count(),
+              "shared_machine_note": "timings from a machine shared with other work; compare ratios within one run",
+              "seconds": args.seconds, "batch_size": args.batch_size, "depth": args.depth, "preset": args.preset}
+    if "sizing" in modes:
+        from . import sizing
+
+        rows = sizing.size_presets([p.strip() for p in args.sizing_presets.split(",") if p.strip()], args.seconds,
+                                   args.gpu_tflops or sizing.GPU_TFLOPS, args.mfu or sizing.MFU,
+                                   data_overrides={data.preset: data.overrides})
+        report["sizing"] = rows
+        print(sizing.format_sizing(rows), flush=True)
+        modes.remove("sizing")
+    if not modes:
+        return _finish(args, report)
+
+    from .launch import connect
+
+    # The Trainer's progress lines would drown the table; the rates come from its metrics file instead.
+    report["cluster_resources"] = connect(max(counts) + 1, log_to_driver=False)
+    results = []
+    print(_header(), flush=True)
+    for mode in modes:
+        if mode == "transport":
+            results.append(measure_memory(args, data))
+            print(format_row(add_overheads(results)[-1]), flush=True)
+        for n in counts:
+            results.append(measure_pipeline(args, mode, n, data))
+            print(format_row(add_overheads(results)[-1]), flush=True)
+    report["results"] = add_overheads(results)
+    return _finish(args, report)
+
+
+def _finish(args, report: dict) -> int:
+    if args.out:
+        _write_json(args.out, report)
+    return 0
+
+
+def measure_pipeline(args, mode: str, producers: int, data) -> dict:
+    import ray
+
+    from .launch import TrainJob, finish, start, stop
+    from .learners import LearnerSpec
+    from .sources import SourceSpec
+
+    if mode == "synthetic":
+        source = SourceSpec(kind="synthetic", batch_size=args.batch_size,
+                            synthetic_bytes=int(args.synthetic_mb * (1 << 20)))
+    else:
+        source = SourceSpec(kind="replay" if mode == "transport" else "generator", preset=data.preset,
+                            batch_size=data.batch_size, overrides=data.overrides)
+    learner = LearnerSpec(kind="model" if mode == "transport" else "sink", preset=args.preset)
+    with tempfile.TemporaryDirectory(prefix="lawfinder-bench-") as out_dir:
+        job = TrainJob(out_dir=out_dir, loop=_timed_loop(args.seconds), source=source, learner=learner,
+                       producers=producers, depth=args.depth)
+        launched = start(job)
+        try:
+            ray.get([p.health.remote() for p in launched.producers])  # every producer constructed
+            ray.get(launched.trainer.health.remote())
+            summary = finish(launched, job)
+        finally:
+            stop(launched)
+        steady = _steady(out_dir)
+    return {"mode": mode, "feed": "pipeline", "producers": producers, **steady, "batch_mb": _batch_mb(source),
+            "trainer_device": summary["trainer"].get("device")}
+
+
+def measure_memory(args, data) -> dict:
+    """The transport mode's baseline: the same learner stepping on replayed batches held in its own memory."""
+    import ray
+
+    from .learners import LearnerSpec
+    from .sources import SourceSpec
+
+    source = SourceSpec(kind="replay", preset=data.preset, batch_size=data.batch_size, overrides=data.overrides)
+    learner = LearnerSpec(kind="model", preset=args.preset)
+    with tempfile.TemporaryDirectory(prefix="lawfinder-bench-") as out_dir:
+        task = ray.remote(num_cpus=1)(memory_feed)
+        device = ray.get(task.remote(learner, source, _timed_loop(args.seconds), out_dir))
+        steady = _steady(out_dir)
+    return {"mode": "transport", "feed": "memory", "producers": 0, **steady, "batch_mb": _batch_mb(source),
+            "trainer_device": device}
+
+
+def memory_feed(learner_spec, source_spec, loop, out_dir) -> str:
+    """Run the training loop with batches from memory (the same loop and learner the Trainer actor runs)."""
+    import itertools
+
+    from .learners import build_learner
+    from .loop import train_loop
+    from .sources import build_source
+
+    learner = build_learner(learner_spec)
+    batches = itertools.cycle(build_source(source_spec, 0, 0, 0).batches)
+    train_loop(learner, lambda: (0, next(batches)), out_dir, loop, {"launch": 0}, report=lambda line: None)
+    return str(learner.device)
+
+
+def _timed_loop(seconds: float):
+    from .loop import LoopConfig
+
+    # Reports every quarter; the first is the warm-up window and is dropped.
+    return LoopConfig(max_steps=10**9, checkpoint_every=10**9, max_seconds=seconds, report_every_s=seconds / 5)
+
+
+def _steady(out_dir: str) -> dict:
+    """Rates over the report windows after the first (warm-up: first steps, first batches, lazy imports)."""
+    from .checkpoints import read_metrics
+
+    records = read_metrics(out_dir)
+    if len(records) < 2:
+        raise RuntimeError(f"the run wrote {len(records)} report(s); --seconds is too short to measure")
+    first, last = records[0], records[-1]
+    seconds = last["elapsed_s"] - first["elapsed_s"]
+    batches = last["batches_total"] - first["batches_total"]
+    samples = last["samples_total"] - first["samples_total"]
+    windows = [(r["elapsed_s"] - p["elapsed_s"], r["batches_total"] - p["batches_total"], r)
+               for p, r in zip(records, records[1:])]
+    waited = sum(w * r["wait_share"] for w, _, r in windows)
+    stepped = sum(n * r["step_s"] for _, n, r in windows if r.get("step_s") is not None)
+    return {"seconds_measured": seconds, "batches_per_s": batches / seconds, "samples_per_s": samples / seconds,
+            "wait_share": waited / seconds, "loop_s_per_step": seconds / batches if batches else None,
+            "train_step_s": stepped / batches if batches else None}
+
+
+def _batch_mb(source) -> float:
+    from .sources import build_source
+
+    return build_source(source, 0, 0, 0).next().nbytes / (1 << 20)
+
+
+def add_overheads(results: list) -> list:
+    """Transport overhead of each pipeline-fed transport run against the memory-fed baseline."""
+    memory = next((r for r in results if r["mode"] == "transport" and r["feed"] == "memory"), None)
+    for r in results:
+        if r.get("loop_s_per_step") and r.get("train_step_s") is not None:
+            r["feed_s_per_step"] = r["loop_s_per_step"] - r["train_step_s"]
+        if r["mode"] == "transport" and r["feed"] == "pipeline" and memory and memory.get("train_step_s"):
+            r["transport_overhead"] = (r["feed_s_per_step"] - memory["feed_s_per_step"]) / memory["train_step_s"]
+            r["end_to_end_ratio"] = r["loop_s_per_step"] / memory["loop_s_per_step"] - 1
+    return results
+
+
+def format_row(r: dict) -> str:
+    def ms(key):
+        return f"{1000 * r[key]:.2f}" if r.get(key) is not None else "-"
+
+    overhead = f"{100 * r['transport_overhead']:+.1f}%" if "transport_overhead" in r else ""
+    end_to_end = f"{100 * r['end_to_end_ratio']:+.1f}%" if "end_to_end_ratio" in r else ""
+    return (f"{r['mode']:<10} {r['feed']:<9} {r['producers']:>9} {r['batches_per_s']:>10.1f} "
+            f"{r['samples_per_s']:>10.1f} {r['batches_per_s'] * r['batch_mb']:>8.1f} {100 * r['wait_share']:>6.1f}% "
+            f"{ms('loop_s_per_step'):>9} {ms('feed_s_per_step'):>8} {overhead:>9} {end_to_end:>8}")
+
+
+def _header() -> str:
+    header = (f"{'mode':<10} {'feed':<9} {'producers':>9} {'batches/s':>10} {'samples/s':>10} {'MB/s':>8} "
+              f"{'wait':>7} {'ms/step':>9} {'feed ms':>8} {'overhead':>9} {'e2e':>8}")
+    return header + "\n" + "-" * len(header)
+
+
+def _write_json(path: str, report: dict) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pipeline-", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(report, handle, indent=2, default=str)
+    os.replace(tmp, path)

@@ -1,0 +1,130 @@
+"""``lawfinder train``: distributed training of a model preset with Ray producers feeding one trainer.
+
+Connects to ``RAY_ADDRESS`` when set (so ``ray job submit -- lawfinder train ...`` runs on the cluster), else starts
+a local Ray. Progress lines come from the Trainer actor; metrics go to ``--out/metrics.jsonl`` beside the checkpoints.
+Running the same command again on the same ``--out`` resumes from the newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model with Ray producer actors feeding a trainer actor",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="flash-tiny", help="model preset (lawfinder.model.PRESETS), e.g. flash-3M")
+    p.add_argument("--producers", type=int, default=2, help="producer actors (one CPU each)")
+    p.add_argument("--batch-size", type=int, default=None, help="samples per batch (default: the preset's)")
+    p.add_argument("--max-steps", type=int, default=None, help="total optimiser steps (default: the preset's)")
+    p.add_argument("--out", required=True, help="run directory: checkpoints, metrics.jsonl (resumed if present)")
+    p.add_argument("--data", default=None,
+                   help="generator preset (default: flash-ansr for flash-* models, scaling-laws for sl-*)")
+    p.add_argument("--set-data", action="append", default=[], metavar="NAME=VALUE", help="GeneratorConfig field")
+    p.add_argument("--set-model", action="append", default=[], metavar="NAME=VALUE", help="ModelConfig field")
+    p.add_argument("--set-train", action="append", default=[], metavar="NAME=VALUE", help="TrainConfig field")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    p.add_argument("--keep", type=int, default=3, help="checkpoints kept (newest)")
+    p.add_argument("--max-time", type=float, default=0.0,
+                   help="stop with a checkpoint after this many seconds (0 = none); run again to continue")
+    p.add_argument("--report-every", type=float, default=10.0, help="seconds between progress lines")
+    p.add_argument("--depth", type=int, default=2, help="next_batch calls in flight per producer (backpressure)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--producer-cpus", type=float, default=1.0)
+    p.add_argument("--trainer-cpus", type=float, default=1.0)
+    p.add_argument("--json", action="store_true", help="print the final summary as JSON")
+    p.set_defaults(func=run_train)
+
+
+def build_job(args: argparse.Namespace):
+    """The TrainJob an argument namespace describes (ValueError names the bad flag or field)."""
+    from ..generate.config import parse_override
+    from ..model.config import PRESETS as MODEL_PRESETS
+    from ..model.config import ModelConfig
+    from .launch import TrainJob
+    from .learners import LearnerSpec, train_config_for
+    from .loop import LoopConfig
+    from .sources import SourceSpec
+
+    if args.preset not in MODEL_PRESETS:
+        raise ValueError(f"--preset {args.preset!r} is not a model preset; known: {sorted(MODEL_PRESETS)}")
+    model_overrides = tuple(parse_field(ModelConfig, text, "--set-model") for text in args.set_model)
+    train_overrides = [parse_field(_train_config_class(), text, "--set-train") for text in args.set_train]
+    base = train_config_for(args.preset, train_overrides)
+    batch_size = args.batch_size or base.batch_size
+    max_steps = args.max_steps or base.max_steps
+    # The LR schedule spans the run, and the batch the producers make is the batch the trainer steps on.
+    train_overrides += [("max_steps", max_steps), ("batch_size", batch_size)]
+    data = args.data or ("scaling-laws" if args.preset.startswith("sl-") else "flash-ansr")
+    return TrainJob(
+        out_dir=args.out,
+        loop=LoopConfig(max_steps=max_steps, checkpoint_every=args.checkpoint_every, keep_checkpoints=args.keep,
+                        report_every_s=args.report_every, max_seconds=args.max_time),
+        source=SourceSpec(kind="generator", preset=data, batch_size=batch_size,
+                          overrides=tuple(parse_override(text) for text in args.set_data)),
+        learner=LearnerSpec(kind="model", preset=args.preset, model_overrides=model_overrides,
+                            train_overrides=tuple(train_overrides), seed=args.seed),
+        producers=args.producers, seed=args.seed, depth=args.depth, producer_cpus=args.producer_cpus,
+        trainer_cpus=args.trainer_cpus)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .launch import run_job
+
+    job = build_job(args)
+    summary = run_job(job)
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        print(format_summary(summary, job))
+    return 0
+
+
+def format_summary(summary: dict, job) -> str:
+    lines = [f"trained {summary['start_step']} -> {summary['step']} steps in {summary['elapsed_s']:.1f} s "
+             f"(launch {summary['launch']}, trainer on {summary['trainer'].get('device', '?')})",
+             f"  {summary['samples_per_s']:.1f} samples/s, {summary['batches_per_s']:.2f} batches/s, "
+             f"waited for data {100 * summary['wait_share']:.0f}% of the time",
+             f"  checkpoint: {summary['checkpoint']}",
+             f"  metrics:    {job.out_dir}/metrics.jsonl"]
+    for health in summary["producers"]:
+        if "dead" in health:
+            lines.append(f"  producer: dead ({health['dead']})")
+        else:
+            lines.append(f"  producer {health['index']}: {health['served']} batches served, "
+                         f"{health['restarts']} restarts")
+    if summary.get("dropped_producers"):
+        lines.append(f"  dropped producers: {summary['dropped_producers']}")
+    return "\n".join(lines)
+
+
+def parse_field(cls, text: str, flag: str) -> tuple[str, object]:
+    """``NAME=VALUE`` for a field of the dataclass ``cls``, VALUE read by the type of the field's default."""
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    known = {f.name for f in dataclasses.fields(cls)}
+    if not sep or name not in known:
+        raise ValueError(f"{flag} {text!r}: expected NAME=VALUE with NAME one of {sorted(known)}")
+    default = getattr(cls(), name)
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return name, raw.lower() in ("true", "1")
+        if isinstance(default, (int, float)):
+            return name, type(default)(raw)
+        if isinstance(default, tuple):
+            return name, tuple(json.loads(raw))
+        if default is None:
+            return name, None if raw.lower() == "none" else raw
+        return name, raw
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise ValueError(f"{flag} {name}: cannot read {raw!r} as {type(default).__name__}") from None
+
+
+def _train_config_class():
+    from ..model.train import TrainConfig
+
+    return TrainConfig

@@ -1,0 +1,133 @@
+"""Driver side of a training job: connect to Ray, place the Trainer and the Producers by the cluster's resources,
+run, and collect health reports. Used by ``lawfinder train``, ``lawfinder bench pipeline`` and the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+
+from .learners import LearnerSpec
+from .loop import LoopConfig
+from .placement import PRODUCER_RESOURCE, producer_options, trainer_options
+from .sources import SourceSpec
+
+
+@dataclass
+class TrainJob:
+    out_dir: str
+    loop: LoopConfig
+    source: SourceSpec = field(default_factory=SourceSpec)
+    learner: LearnerSpec = field(default_factory=LearnerSpec)
+    producers: int = 2
+    seed: int = 0
+    depth: int = 2                  # next_batch calls in flight per producer (the backpressure bound)
+    producer_cpus: float = 1.0
+    trainer_cpus: float = 1.0
+    producer_max_restarts: int = 16
+    trainer_max_restarts: int = 4
+
+    def __post_init__(self):
+        if self.producers < 1:
+            raise ValueError(f"--producers must be >= 1, got {self.producers}")
+        if self.depth < 1:
+            raise ValueError(f"--depth must be >= 1, got {self.depth}")
+        # Resolved in the driver: an actor's working directory is not the caller's.
+        self.out_dir = os.path.abspath(self.out_dir)
+
+
+def connect(cpus: float = 1.0, log_to_driver: bool = True) -> dict:
+    """Join ``RAY_ADDRESS`` when set (a cluster, or the cluster running this as a submitted job), else start a local
+    Ray with at least ``cpus`` logical CPUs. Returns the cluster's resources."""
+    import ray
+
+    if not ray.is_initialized():
+        if os.environ.get("RAY_ADDRESS"):
+            ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=log_to_driver)
+        else:
+            # Logical CPUs may exceed the cores: the trainer spends part of its time waiting for data.
+            ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(cpus)), include_dashboard=False,
+                     log_to_driver=log_to_driver)
+    return ray.cluster_resources()
+
+
+def cpus_needed(job: TrainJob) -> float:
+    return job.producers * job.producer_cpus + job.trainer_cpus
+
+
+@dataclass
+class Launched:
+    trainer: object
+    producers: list
+    launch: int
+
+
+def start(job: TrainJob) -> Launched:
+    """Create the Trainer (it resumes on its own), count this launch, then create the Producers on fresh streams."""
+    import ray
+
+    from .producer import Producer
+    from .trainer import Trainer
+
+    resources = ray.cluster_resources()
+    for warning in capacity_warnings(job, resources):
+        print(f"lawfinder: warning: {warning}", file=sys.stderr)
+    trainer = ray.remote(Trainer).options(
+        **trainer_options(resources, job.trainer_cpus, job.trainer_max_restarts)).remote(
+        job.learner, job.out_dir, job.loop)
+    launch = ray.get(trainer.open_launch.remote())
+    producer_class = ray.remote(Producer).options(
+        **producer_options(resources, job.producer_cpus, job.producer_max_restarts))
+    producers = [producer_class.remote(job.source, job.seed, index, launch) for index in range(job.producers)]
+    return Launched(trainer, producers, launch)
+
+
+def finish(launched: Launched, job: TrainJob) -> dict:
+    """Run the training loop to the end; returns the trainer's summary with every live producer's health."""
+    import ray
+
+    summary = ray.get(launched.trainer.run.remote(launched.producers, launched.launch, job.depth))
+    summary["producers"] = [health(p) for p in launched.producers]
+    summary["trainer"] = health(launched.trainer)
+    summary["launch"] = launched.launch
+    return summary
+
+
+def capacity_warnings(job: TrainJob, resources: dict) -> list[str]:
+    """Why some actors would wait for resources that the cluster does not have (now; an autoscaler may add them)."""
+    warnings = []
+    if resources.get("CPU", 0) < cpus_needed(job):
+        warnings.append(f"the cluster has {resources.get('CPU', 0):g} CPUs; the trainer and {job.producers} "
+                        f"producers ask for {cpus_needed(job):g}, so some wait until CPUs free up or appear")
+    slots = resources.get(PRODUCER_RESOURCE)
+    if slots is not None and slots < job.producers:
+        warnings.append(f"the cluster advertises {slots:g} '{PRODUCER_RESOURCE}' slots for {job.producers} producers")
+    return warnings
+
+
+def run_job(job: TrainJob) -> dict:
+    connect(cpus_needed(job))
+    launched = start(job)
+    try:
+        return finish(launched, job)
+    finally:
+        stop(launched)
+
+
+def stop(launched: Launched) -> None:
+    import ray
+
+    for actor in [launched.trainer, *launched.producers]:
+        ray.kill(actor, no_restart=True)
+
+
+def health(actor, timeout: float = 30.0) -> dict:
+    """An actor's health report, or why there is none (it died for good)."""
+    import ray
+
+    try:
+        return ray.get(actor.health.remote(), timeout=timeout)
+    except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as error:
+        return {"dead": f"{type(error).__name__}"}

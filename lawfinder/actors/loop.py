@@ -1,0 +1,110 @@
+"""The training loop the Trainer actor runs: pull a batch, take a step, account, checkpoint every N steps, report.
+
+It knows nothing of Ray: ``pull()`` returns ``(producer index, batch)`` and the learner is anything with ``step``,
+``train_step(batch)``, ``save(path, data_position)`` and ``load(path) -> data_position``, so it is tested with fakes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, newest_checkpoint, prune_checkpoints,
+                          trim_metrics)
+from .meter import Meter, format_progress
+
+
+class Learner(Protocol):
+    step: int
+
+    def train_step(self, batch: Any) -> dict: ...  # {"loss", "lr", "grad_norm", ...}
+
+    def save(self, path: Path, data_position: dict) -> None: ...  # atomic
+
+    def load(self, path: Path) -> dict: ...  # restores state, returns the saved data_position
+
+
+@dataclass
+class LoopConfig:
+    max_steps: int
+    checkpoint_every: int = 100
+    keep_checkpoints: int = 3
+    report_every_s: float = 10.0
+    # Report every N steps as well (deterministic reports for tests and short runs); 0 = by time only.
+    report_every_steps: int = 0
+    # Stop (with a checkpoint) after this many seconds of this call, e.g. to fit a time-limited slot; 0 = no limit.
+    max_seconds: float = 0.0
+
+    def __post_init__(self):
+        if self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}")
+        if self.keep_checkpoints < 1:
+            raise ValueError(f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
+        if self.max_seconds < 0:
+            raise ValueError(f"max_seconds must be >= 0, got {self.max_seconds}")
+
+
+def resume(learner: Learner, out_dir: str | Path) -> dict | None:
+    """Load the newest checkpoint in ``out_dir`` if there is one; returns its data position (None = fresh start)."""
+    path = newest_checkpoint(out_dir)
+    if path is None:
+        return None
+    position = learner.load(path)
+    # Lines written after that checkpoint describe steps that will be trained again.
+    trim_metrics(out_dir, learner.step)
+    return position
+
+
+def train_loop(learner: Learner, pull: Callable[[], tuple[int, Any]], out_dir: str | Path, config: LoopConfig,
+               data_position: dict, report: Callable[[str], None] = print,
+               clock: Callable[[], float] = time.perf_counter) -> dict:
+    """Train until ``learner.step == config.max_steps`` (or ``config.max_seconds`` ran out); returns a summary."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    position = {"batches": {}, "samples": 0, **data_position}
+    position["batches"] = {str(k): v for k, v in position["batches"].items()}
+    meter = Meter(clock)
+    start_step = learner.step
+    losses: list[float] = []
+    last_metrics: dict = {}
+    started = last_report = clock()
+    saved = None
+    final = learner.step >= config.max_steps
+
+    while not final:
+        t0 = clock()
+        producer, batch = pull()
+        t1 = clock()
+        last_metrics = learner.train_step(batch)
+        t2 = clock()
+        samples = int(batch.num_rows)
+        meter.record(producer, samples, waited_s=t1 - t0, step_s=t2 - t1)
+        position["samples"] += samples
+        position["batches"][str(producer)] = position["batches"].get(str(producer), 0) + 1
+        if last_metrics.get("loss") is not None:
+            losses.append(float(last_metrics["loss"]))
+
+        out_of_time = bool(config.max_seconds) and clock() - started >= config.max_seconds
+        final = learner.step >= config.max_steps or out_of_time
+        if checkpoint_due(learner.step, config.checkpoint_every, config.max_steps) or final:
+            saved = checkpoint_path(out_dir, learner.step)
+            learner.save(saved, {**position, "batches": dict(position["batches"])})
+            prune_checkpoints(out_dir, config.keep_checkpoints)
+
+        by_steps = config.report_every_steps and learner.step % config.report_every_steps == 0
+        if by_steps or clock() - last_report >= config.report_every_s or final:
+            record = {"step": learner.step, "time": time.time(), **meter.report(),
+                      "loss": sum(losses) / len(losses) if losses else None,
+                      "lr": last_metrics.get("lr"), "grad_norm": last_metrics.get("grad_norm"),
+                      "launch": position.get("launch")}
+            append_metrics(out_dir, record)
+            report(format_progress(record, config.max_steps))
+            losses.clear()
+            last_report = clock()
+
+    return {"step": learner.step, "start_step": start_step, "checkpoint": str(saved) if saved else None,
+            "data_position": position, **meter.summary()}
