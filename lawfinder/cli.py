@@ -24,6 +24,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.model.bench",
     "lawfinder.generate.cli",
     "lawfinder.inference.bench",
+    "lawfinder.bench.cli",
     "lawfinder.actors.bench",
 )
 
