@@ -14,11 +14,21 @@ def write(name: str, columns: dict[str, np.ndarray]) -> None:
 
 
 def main() -> None:
+    # Three laws of increasing difficulty; the README's first command fits all three.
     rng = np.random.default_rng(0)
     # Force along an incline: F = 9.81 * m * sin(theta).
     m = rng.uniform(0.5, 5.0, 200)
     theta = rng.uniform(0.0, 1.5, 200)
     write("incline.csv", {"m": m, "theta": theta, "F": 9.81 * m * np.sin(theta)})
+    # Ohm's law, the easiest: V = I * R (no constant to fit).
+    rng = np.random.default_rng(1)
+    current = rng.uniform(0.1, 3.0, 200)
+    resistance = rng.uniform(1.0, 100.0, 200)
+    write("ohm.csv", {"I": current, "R": resistance, "V": current * resistance})
+    # A damped oscillator, the hardest: x = 2.5 * exp(-0.3 * t) * cos(1.7 * t).
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.uniform(0.0, 10.0, 300))
+    write("damped.csv", {"t": t, "x": 2.5 * np.exp(-0.3 * t) * np.cos(1.7 * t)})
 
 
 if __name__ == "__main__":
