@@ -20,7 +20,10 @@ from .equation import Equation
 from .fitting import FitConfig, draw_seed
 from .parallel import fit_all, resolve_n_jobs
 from .ranking import complexity, rank_order, score
+from .snapping import snap
 from .validate import check_X, check_Xy, check_y
+
+SNAP_TOP = 16  # candidates, best first, whose near-integer constants are tried as integers
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
 
@@ -111,6 +114,7 @@ class Regressor:
         if not any(math.isfinite(r.fvu) for r in results):
             raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
                                f"sample more (n_samples) or use a trained model")
+        results = self._snap_best(results, X, y, simplifier, config, seed)
         lengths = [complexity(r.tokens) for r in results]
         order = rank_order([r.fvu for r in results], lengths, self.parsimony)
         self.equations_ = [
@@ -123,6 +127,23 @@ class Regressor:
         self.n_features_in_ = X.shape[1]
         self.n_candidates_ = {"proposed": len(raw), "distinct": len(candidates), "fitted": len(results)}
         return self
+
+    def _snap_best(self, results: list, X: np.ndarray, y: np.ndarray, simplifier, config: FitConfig,
+                   seed: int) -> list:
+        """Near-integer constants of the best ``SNAP_TOP`` candidates become literals when that scores no worse."""
+        order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], self.parsimony)
+        rng = np.random.default_rng(seed)
+        results = list(results)
+        for i in order[:SNAP_TOP]:
+            results[i] = snap(results[i], X, y, self.parsimony, simplifier, config, rng)
+        # A snapped form can coincide with another candidate: keep each formula once, at its best fit.
+        best: dict[tuple, Any] = {}
+        for r in results:
+            key = tuple(r.tokens)
+            if key not in best or score(r.fvu, len(key), self.parsimony) < score(best[key].fvu, len(key),
+                                                                                 self.parsimony):
+                best[key] = r
+        return list(best.values())
 
     def _check_params(self) -> None:
         for name in ("n_samples", "n_restarts", "max_length", "batch_size", "max_points"):

@@ -1,0 +1,64 @@
+"""Snapping fitted constants to the integers they stand for: ``1.0000000002 * (I * R)`` becomes ``I * R``.
+
+LM returns a constant as a float even when the law holds an exact integer (or a factor of one). After ranking, the
+best few equations try each such constant as a literal, simplify, refit whatever constants remain, and keep the
+snapped form only when the Flash-ANSR score (log10 FVU + parsimony · length) improves, or stays equal with a
+shorter formula; a snap that costs accuracy is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..simplipy import CONSTANT
+from ..simplipy.tokens import format_number
+from .fitting import FitConfig, FitResult, fit_constants
+from .ranking import complexity, score
+
+SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
+
+
+def snap_targets(value: float, rtol: float = SNAP_RTOL) -> float | None:
+    """The integer ``value`` is numerically indistinguishable from (at ``rtol``), or None."""
+    nearest = float(np.round(value))
+    if abs(value - nearest) <= rtol * max(1.0, abs(value)):
+        return nearest
+    return None
+
+
+def snapped_skeleton(tokens: Sequence[str], constants: Sequence[float], rtol: float = SNAP_RTOL) -> list[str] | None:
+    """``tokens`` with every near-integer constant written as a literal; None when no constant snaps."""
+    out, i, changed = [], 0, False
+    for token in tokens:
+        if token != CONSTANT:
+            out.append(token)
+            continue
+        target = snap_targets(constants[i], rtol)
+        i += 1
+        if target is None:
+            out.append(token)
+        else:
+            out.append(format_number(target))
+            changed = True
+    return out if changed else None
+
+
+def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
+         config: FitConfig, rng: np.random.Generator) -> FitResult:
+    """The snapped, simplified and refitted form of ``result`` when it scores at least as well; else ``result``."""
+    skeleton = snapped_skeleton(result.tokens, result.constants)
+    if skeleton is None:
+        return result
+    if simplify is not None:
+        skeleton = list(simplify(skeleton))
+    try:
+        refit = fit_constants(skeleton, X, y, config, rng)
+    except ValueError:
+        return result
+    old = score(result.fvu, complexity(result.tokens), parsimony)
+    new = score(refit.fvu, complexity(refit.tokens), parsimony)
+    # Equal scores favour the snap only when it made the formula shorter (``C`` -> ``0`` alone reads worse).
+    shorter = len(refit.tokens) < len(result.tokens)
+    return refit if new < old or (new == old and shorter) else result

@@ -1,0 +1,43 @@
+"""Near-integer constants become literals only when the snapped formula scores no worse."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lawfinder import Regressor
+from lawfinder.inference.snapping import snap_targets, snapped_skeleton
+
+
+def test_snap_targets_only_near_integers():
+    assert snap_targets(2.0000000001) == 2.0
+    assert snap_targets(-3.0000001) == -3.0
+    assert snap_targets(1.5) is None
+    assert snap_targets(1.001) is None
+
+
+def test_snapped_skeleton_writes_literals_in_order():
+    tokens = ["+", "*", "<constant>", "x1", "<constant>"]
+    assert snapped_skeleton(tokens, [1.0000000001, 0.37]) == ["+", "*", "1", "x1", "<constant>"]
+    assert snapped_skeleton(tokens, [0.5, 0.37]) is None
+
+
+def _proposer(*candidates):
+    return lambda X, y: [list(c) for c in candidates]
+
+
+def test_regressor_reports_the_law_without_a_unit_constant():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 3.0, size=(100, 2))
+    y = X[:, 0] * X[:, 1]
+    model = Regressor(proposer=_proposer(["*", "<constant>", "*", "x1", "x2"]), random_state=0).fit(X, y)
+    assert model.best_.tokens == ["*", "x1", "x2"]
+    assert model.best_.fvu <= 1e-20
+
+
+def test_a_snap_that_costs_accuracy_is_refused():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.5, 3.0, size=(100, 1))
+    y = 1.0000001 * X[:, 0]
+    model = Regressor(proposer=_proposer(["*", "<constant>", "x1"]), random_state=0).fit(X, y)
+    assert model.best_.skeleton == ("*", "<constant>", "x1")
+    assert abs(model.best_.constants[0] - 1.0000001) < 1e-12
