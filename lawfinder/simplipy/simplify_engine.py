@@ -18,36 +18,24 @@ from . import simplify_signs as sg
 from . import simplify_sums as sums
 from .operators import CONSTANT
 from .rules import Rule, RuleIndex, instantiate, match
-from .simplify_terms import C, ZERO, leaf_number, num_leaf
+from .simplify_terms import C, PLAIN_FACTOR, ZERO, leaf_number, num_leaf, plain_term
 
 _SUM_OPS = frozenset(("+", "-", "neg"))
 _FAST = {"+": 2, "-": 2, "*": 2, "/": 2, "inv": 1, "neg": 1, "pow2": 1, "pow3": 1, "pow4": 1, "pow5": 1,
          "pow1_2": 1, "pow1_3": 1, "pow1_4": 1, "pow1_5": 1, "mult2": 1, "mult3": 1, "mult4": 1, "mult5": 1,
          "div2": 1, "div3": 1, "div4": 1, "div5": 1}
 _EVEN_POWERS = frozenset(("pow2", "pow4"))
-# Heads that never interact inside a sum / a product (see ``_plain``).
-_FUNCTIONS = frozenset(("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
-                        "atanh", "abs"))
-_PLAIN_TERM = _FUNCTIONS | {"exp", "inv", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5"}
-_PLAIN_FACTOR = _FUNCTIONS | {"log"}
-
-
 def _plain(t: tuple, op: str, eng=None) -> bool:
     """A variable, or a node that a sum (op ``+``) or a product (op ``*``) treats as one opaque term/factor with
     coefficient 1; for a product also a sum already in its sign-normal form (op ``neg``: not a sum)."""
+    if op == "+":
+        return plain_term(t)
     head = t[0]
     if len(t) == 1:
         return head != CONSTANT and leaf_number(t) is None
-    if op != "+":
-        if head == "+" or head == "-":
-            return op == "*" and sg.split_sign(eng, t)[0] == 1
-        return head in _PLAIN_FACTOR
-    if head in _PLAIN_TERM:
-        return True
-    if head == "*" or head == "/":
-        first = t[1]
-        return not (len(first) == 1 and (first[0] == CONSTANT or leaf_number(first) is not None))
-    return False
+    if head == "+" or head == "-":
+        return op == "*" and sg.split_sign(eng, t)[0] == 1
+    return head in PLAIN_FACTOR
 
 
 _UNARY_POWER = {2.0: "pow2", 3.0: "pow3", 4.0: "pow4", 5.0: "pow5", 0.5: "pow1_2", 0.25: "pow1_4", -1.0: "inv",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from . import simplify_products as prod
-from .simplify_terms import collect_sum, lead_is_negative, leaf_number, num_leaf
+from .simplify_terms import collect_sum, lead_is_negative, leaf_number, num_leaf, plain_term
 
 _NONNEG = frozenset(("abs", "exp", "cosh", "pow2", "pow4", "pow1_2", "pow1_4", "acos", "acosh"))
 # Sign of the result follows the sign of the argument (odd, increasing, or positive scalings).
@@ -92,7 +92,11 @@ def split_sign(eng, t: tuple) -> tuple[int, tuple]:
     if hit is not None:
         return hit
     out = (1, t)
-    if op == "+" or op == "-":
+    if (op == "+" or op == "-") and plain_term(t[1]) and plain_term(t[2]) and t[1] != t[2]:
+        # Two plain terms (the common case): led by the smaller one; -(b - a) is a - b.
+        if op == "-" and t[2] < t[1]:
+            out = (-1, eng.node("-", (t[2], t[1])))
+    elif op == "+" or op == "-":
         st = collect_sum([(1.0, t)], eng.has_c)
         if lead_is_negative(st):
             out = (-1, negated_sum(eng, t))

@@ -28,6 +28,26 @@ _NUMBERS: dict[str, float] = {}
 _NAMED = {math.pi: "pi", math.e: "e"}
 
 
+# Heads of nodes that a sum treats as one opaque term with coefficient 1 / a product as one opaque factor.
+FUNCTIONS = frozenset(("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+                       "atanh", "abs"))
+PLAIN_TERM = FUNCTIONS | {"exp", "inv", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5"}
+PLAIN_FACTOR = FUNCTIONS | {"log"}
+
+
+def plain_term(t: tuple) -> bool:
+    """A variable or a node a sum keeps as one term with coefficient 1 (no like-term or log merging possible)."""
+    head = t[0]
+    if len(t) == 1:
+        return head != CONSTANT and leaf_number(t) is None
+    if head in PLAIN_TERM:
+        return True
+    if head == "*" or head == "/":
+        first = t[1]
+        return not (len(first) == 1 and (first[0] == CONSTANT or leaf_number(first) is not None))
+    return False
+
+
 class Unprintable(Exception):
     """A normal form that has no spelling in the vocabulary (an exponent such as 1/7): keep the input node."""
 
