@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import msgpack
+from ..atomic import write_bytes
 
 CHECKPOINT_PATTERN = re.compile(r"ckpt-(\d{8})\.pt\Z")
 METRICS_FILE = "metrics.jsonl"
@@ -93,7 +93,7 @@ def trim_metrics(directory: str | os.PathLike, step: int) -> int:
     records = read_metrics(directory)
     kept = [r for r in records if r.get("step", 0) <= step]
     text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept)
-    _write_atomic(path, text.encode("utf-8"))
+    write_bytes(path, text.encode("utf-8"), fsync=True)
     return len(records) - len(kept)
 
 
@@ -105,18 +105,5 @@ def next_launch(directory: str | os.PathLike) -> int:
     state = msgpack.unpackb(path.read_bytes()) if path.exists() else {"launches": 0}
     launch = int(state["launches"])
     state["launches"] = launch + 1
-    _write_atomic(path, msgpack.packb(state))
+    write_bytes(path, msgpack.packb(state), fsync=True)
     return launch
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

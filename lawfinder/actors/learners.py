@@ -10,12 +10,11 @@ Both follow the ``loop.Learner`` protocol: ``step``, ``train_step(batch)``, ``sa
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import msgpack
+from ..atomic import write_bytes
 
 LEARNER_KINDS = ("model", "sink")
 
@@ -99,20 +98,9 @@ class SinkLearner:
         return {}
 
     def save(self, path: Path, data_position: dict) -> None:
-        _write_atomic(Path(path), msgpack.packb({"step": self.step, "data_position": data_position}))
+        write_bytes(Path(path), msgpack.packb({"step": self.step, "data_position": data_position}))
 
     def load(self, path: Path) -> dict:
         state = msgpack.unpackb(Path(path).read_bytes(), strict_map_key=False)
         self.step = int(state["step"])
         return state["data_position"]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

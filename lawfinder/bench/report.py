@@ -8,13 +8,13 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from ..atomic import write_text as write_atomic
 from .datasets import DATA_FILE
 from .sweeps import SweepResult
 
@@ -22,17 +22,6 @@ QUOTED_FILE = Path(__file__).with_name("data") / "quoted.json"
 COLUMNS = ("fNRR", "vNRR", "SRR", "accuracy_r2", "length_ratio")
 HEADERS = {"fNRR": "fNRR %", "vNRR": "vNRR %", "SRR": "SRR %", "accuracy_r2": "R²>0.99 %",
            "length_ratio": "length ratio"}
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be read and committed
-    os.replace(tmp, path)
-    return path
 
 
 def environment() -> dict:

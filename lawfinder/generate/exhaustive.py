@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import Callable, Sequence
 import msgpack
 import numpy as np
 
+from ..atomic import write_bytes
 from ..model.tokenizer import latex_tokens
 from ..simplipy.operators import CONSTANT, OPERATORS
 from ..simplipy.tokens import is_variable
@@ -212,14 +212,6 @@ def build_base_set(config: GeneratorConfig, simplify: Callable | None, verbose: 
     return BaseSet.pack(list(expressions), counts)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
 _LOADED: dict[tuple, BaseSet] = {}  # per process, so a second Generator neither re-reads nor re-keys the set
 
 
@@ -236,7 +228,7 @@ def load_or_build_base_set(config: GeneratorConfig, simplify: Callable | None, v
     else:
         base = build_base_set(config, simplify, verbose)
         base.key = key
-        _write_atomic(path, base.to_bytes())
+        write_bytes(path, base.to_bytes())
     _LOADED[settings] = base
     return base
 
@@ -253,7 +245,7 @@ def decontaminated(base: BaseSet, decontaminator) -> tuple[BaseSet, int]:
         held_out = np.frombuffer(path.read_bytes(), dtype=np.int64)
     else:
         held_out = np.array([i for i in range(len(base)) if decontaminator.is_contaminated(base[i])], dtype=np.int64)
-        _write_atomic(path, held_out.tobytes())
+        write_bytes(path, held_out.tobytes())
     keep = np.ones(len(base), dtype=bool)
     keep[held_out] = False
     return (base.subset(keep) if held_out.size else base), int(held_out.size)

@@ -101,7 +101,7 @@ def run_bench(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .fitting import FitConfig, fit_candidates
-    from .persist import write_atomic
+    from ..atomic import write_bytes
 
     candidates = bench_candidates(args.candidates, args.seed)
     X, y = bench_data(args.points, args.seed)
@@ -185,7 +185,7 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"in-process speed-up over plain curve_fit (CPU time): {report['reference_speedup']:.2f}x; "
               f"FVU as good or better on {100 * report['fvu_not_worse_than_reference']:.0f}% of candidates")
     if args.out:
-        write_atomic(args.out, json.dumps(report, indent=2).encode())
+        write_bytes(args.out, json.dumps(report, indent=2).encode())
         print(f"wrote {args.out}")
     return 0
 

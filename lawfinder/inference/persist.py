@@ -8,23 +8,13 @@ from its equations and, to refit, uses the checkpoint path it was given or the s
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+from ..atomic import write_bytes
 
 FORMAT = "lawfinder.Regressor"
 VERSION = 1
 _PLAIN = (type(None), bool, int, float, str)
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.",
-                                     suffix=".tmp", delete=False) as handle:
-        handle.write(data)
-    os.replace(handle.name, path)
 
 
 def _plain_params(regressor) -> dict[str, Any]:
@@ -52,7 +42,7 @@ def save_regressor(regressor, path: str | Path) -> None:
             for e in equations
         ],
     }
-    write_atomic(path, msgpack.packb(record, use_bin_type=True))
+    write_bytes(path, msgpack.packb(record, use_bin_type=True))
 
 
 def load_regressor(cls, path: str | Path):

@@ -9,9 +9,9 @@ optimiser state, step (which fixes the LR schedule), every RNG state and the cal
 
 from __future__ import annotations
 
+import io
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import msgpack
 import numpy as np
 import torch
 
+from ..atomic import write_bytes
 from .build import SymbolicModel, build_model
 from .config import ModelConfig
 
@@ -40,18 +41,9 @@ def _unpack(tensor: torch.Tensor) -> dict[str, Any]:
 
 
 def _atomic_torch_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes(path, buffer.getvalue(), fsync=True)
 
 
 def _read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,0 +1,32 @@
+"""Atomic file writes: every output lawfinder leaves (checkpoints, metrics, results, saved fits, caches) is written to a
+temporary file beside its target and renamed over it, so a crash leaves the old file or the new one, never half."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, fsync: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (parents created; mode 0644); ``fsync`` also flushes it to disk first."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by others
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return write_bytes(path, text.encode("utf-8"))
