@@ -11,9 +11,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PYTHON) -m lawfinder expr "9.81*m*sin(theta)" --data examples/incline.csv --target F
+	RAY_USAGE_STATS_ENABLED=0 $(PYTHON) examples/demo.py
+
+results: $(STAMP)
+	$(PYTHON) -m lawfinder bench fastsrb-page
 
 test: $(STAMP)
 	RAY_USAGE_STATS_ENABLED=0 $(PYTHON) -m pytest -q
 
-.PHONY: install demo test
+.PHONY: install demo test results
