@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "lawfinder.generate.cli",
     "lawfinder.inference.cli",
     "lawfinder.actors.cli",
+    "lawfinder.scaling.cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.simplipy.bench_simplify",

@@ -86,3 +86,16 @@ def test_error_law_uses_the_best_run_per_budget():
     assert [r["acc_solved"] for r in frontier(runs, "acc_solved", lower_is_better=False)] == [0.05, 0.15, 0.30, 0.50]
     law = error_law(runs)
     assert law.exponent < 0 and law.n == 4
+
+
+def test_isoflop_window_fits_the_neighbourhood_of_the_best_run():
+    # Steep on the far side: a parabola through all seven sizes puts its vertex well away from the best run.
+    sizes = np.logspace(3, 6, 7)
+    losses = np.array([1.30, 1.21, 1.20, 1.24, 1.50, 2.20, 3.50])
+    everything = isoflop_minimum(sizes, losses, 1e11)
+    local = isoflop_minimum(sizes, losses, 1e11, window=1)
+    assert local.interior and sizes[1] < local.params < sizes[3]
+    # The local parabola's minimum sits on the runs; the global one promises a loss no run came near.
+    assert abs(local.loss - 1.20) < 0.01 < 0.1 < abs(everything.loss - 1.20)
+    with pytest.raises(ValueError, match="window"):
+        isoflop_minimum(sizes, losses, 1e11, window=0)

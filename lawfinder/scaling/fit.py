@@ -67,15 +67,47 @@ class IsoFlopMinimum:
     interior: bool  # False when the minimum lies outside the sizes tried (then it is the best run, not a fit)
 
 
-def isoflop_minimum(params: Sequence[float], losses: Sequence[float], flops: float) -> IsoFlopMinimum:
-    """Fit ``loss = a·(log10 N)^2 + b·log10 N + c`` to one IsoFLOP curve and return its minimum.
+def around_best(params: Sequence[float], losses: Sequence[float], window: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The sizes within ``window`` places (in order of N) of the best run, with their losses; all when None.
 
-    With fewer than three sizes, or a curve that does not open upwards, or a vertex outside the sizes tried, the best
-    run itself is returned and marked ``interior=False`` so callers can leave it out of the compute-optimal fit."""
+    A parabola in log N describes an IsoFLOP curve near its minimum only: over a 30x range of sizes the far side
+    bends it and drags the vertex away from the best runs, so the fit is made on the neighbourhood of the best."""
     n = np.asarray(params, dtype=float)
     loss = np.asarray(losses, dtype=float)
     if n.shape != loss.shape or n.size == 0:
         raise ValueError("params and losses must be non-empty and of equal length")
+    order = np.argsort(n, kind="stable")
+    n, loss = n[order], loss[order]
+    if window is None:
+        return n, loss
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    best = int(np.argmin(loss))
+    keep = slice(max(0, best - window), best + window + 1)
+    return n[keep], loss[keep]
+
+
+def isoflop_curve(params: Sequence[float], losses: Sequence[float]) -> tuple[float, float, float] | None:
+    """Coefficients (a, b, c) of ``loss = a·(log10 N)^2 + b·log10 N + c`` through one IsoFLOP curve, or None with
+    fewer than three distinct sizes (the plots draw the parabola; ``isoflop_minimum`` reads its vertex)."""
+    n = np.asarray(params, dtype=float)
+    loss = np.asarray(losses, dtype=float)
+    if n.shape != loss.shape:
+        raise ValueError("params and losses must be of equal length")
+    if np.unique(n).size < 3:
+        return None
+    a, b, c = np.polyfit(np.log10(n), loss, 2)
+    return float(a), float(b), float(c)
+
+
+def isoflop_minimum(params: Sequence[float], losses: Sequence[float], flops: float,
+                    window: int | None = None) -> IsoFlopMinimum:
+    """Fit ``loss = a·(log10 N)^2 + b·log10 N + c`` to one IsoFLOP curve and return its minimum.
+
+    With fewer than three sizes, or a curve that does not open upwards, or a vertex outside the sizes tried, the best
+    run itself is returned and marked ``interior=False`` so callers can leave it out of the compute-optimal fit.
+    ``window``: fit only the best run and this many neighbours on each side (``around_best``)."""
+    n, loss = around_best(params, losses, window)
     best = int(np.argmin(loss))
     fallback = IsoFlopMinimum(float(flops), float(n[best]), float(flops / (6 * n[best])), float(loss[best]), False)
     if n.size < 3:
@@ -100,7 +132,7 @@ class ComputeOptimal:
     tokens_per_param_range: tuple[float, float]
 
 
-def compute_optimal(runs: Iterable[dict], metric: str = "loss") -> ComputeOptimal:
+def compute_optimal(runs: Iterable[dict], metric: str = "loss", window: int | None = None) -> ComputeOptimal:
     """IsoFLOP analysis over run records with keys ``flops_budget`` (the grid's budget label), ``params`` and ``metric``.
 
     Power laws for N_opt and D_opt need at least three interior minima; with fewer they are ``None`` and the
@@ -108,7 +140,7 @@ def compute_optimal(runs: Iterable[dict], metric: str = "loss") -> ComputeOptima
     groups: dict[float, list[dict]] = {}
     for run in runs:
         groups.setdefault(float(run["flops_budget"]), []).append(run)
-    minima = [isoflop_minimum([r["params"] for r in rs], [r[metric] for r in rs], budget)
+    minima = [isoflop_minimum([r["params"] for r in rs], [r[metric] for r in rs], budget, window)
               for budget, rs in sorted(groups.items())]
     interior = [m for m in minima if m.interior]
     use = interior or minima
