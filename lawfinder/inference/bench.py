@@ -79,18 +79,20 @@ def curve_fit_reference(candidates, X, y, n_restarts: int, seed: int) -> list[fl
     return fvus
 
 
-def _interleaved(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, dict]:
+def _interleaved(runs: dict[str, Callable[[list], object]], candidate_sets: list[list]) -> dict[str, dict]:
     """Median wall and CPU seconds (of this process) per mode; the modes take turns in every round, so a change of
-    load on a shared machine hits them alike. One untimed warm-up round first (imports, caches, worker start)."""
+    load on a shared machine hits them alike. Round 0 is an untimed warm-up (imports, worker start); every round
+    fits a fresh candidate set, so neither mode meets expressions its compile cache has already seen — as in a real
+    fit, where every candidate is new."""
     for run in runs.values():
-        run()
+        run(candidate_sets[0])
     walls: dict[str, list[float]] = {name: [] for name in runs}
     cpus: dict[str, list[float]] = {name: [] for name in runs}
     results: dict[str, object] = {}
-    for _ in range(repeats):
+    for candidates in candidate_sets[1:]:
         for name, run in runs.items():
             wall, cpu = time.perf_counter(), time.process_time()
-            results[name] = run()
+            results[name] = run(candidates)
             walls[name].append(time.perf_counter() - wall)
             cpus[name].append(time.process_time() - cpu)
     return {name: {"seconds": statistics.median(walls[name]), "cpu_seconds": statistics.median(cpus[name]),
@@ -103,10 +105,13 @@ def run_bench(args: argparse.Namespace) -> int:
     from .fitting import FitConfig, fit_candidates
     from ..atomic import write_bytes
 
-    candidates = bench_candidates(args.candidates, args.seed)
+    # One candidate set per round (round 0 warms up); the last timed set is the one reported on.
+    candidate_sets = [bench_candidates(args.candidates, args.seed + r) for r in range(args.repeats + 1)]
+    candidates = candidate_sets[-1]
     X, y = bench_data(args.points, args.seed)
     config = FitConfig(n_restarts=args.restarts)
-    runs: dict[str, Callable[[], object]] = {"in-process": lambda: fit_candidates(candidates, X, y, config, args.seed)}
+    runs: dict[str, Callable[[list], object]] = {
+        "in-process": lambda cands: fit_candidates(cands, X, y, config, args.seed)}
     pool, started = None, False
     if args.workers > 1:
         import ray
@@ -123,9 +128,9 @@ def run_bench(args: argparse.Namespace) -> int:
             # Ray runs its workers at niceness 15; the in-process run gets the same (after Ray started, so that
             # the workers do not inherit it on top), and both modes compete for a shared machine on equal terms.
             os.nice(max(0, _RAY_WORKER_NICENESS - os.nice(0)))
-        runs["ray-pool"] = lambda: pool.fit(candidates, X, y, config, args.seed)
+        runs["ray-pool"] = lambda cands: pool.fit(cands, X, y, config, args.seed)
     try:
-        timed = _interleaved(runs, args.repeats)
+        timed = _interleaved(runs, candidate_sets)
     finally:
         if started:
             ray.shutdown()
@@ -145,7 +150,8 @@ def run_bench(args: argparse.Namespace) -> int:
                               for a, b in zip(local, pooled)]))
 
     if args.reference:
-        ref_timed = _interleaved({"ref": lambda: curve_fit_reference(candidates, X, y, args.restarts, args.seed)}, 1)
+        ref_timed = _interleaved({"ref": lambda cands: curve_fit_reference(cands, X, y, args.restarts, args.seed)},
+                                 [candidate_sets[-2], candidates])
         ref = ref_timed["ref"].pop("result")
         rows["curve_fit (reference)"] = {**ref_timed["ref"], "cores": 1}
 
