@@ -8,7 +8,6 @@ Running the same command again on the same ``--out`` resumes from the newest che
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
 
@@ -41,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def build_job(args: argparse.Namespace):
     """The TrainJob an argument namespace describes (ValueError names the bad flag or field)."""
     from ..generate.config import parse_override
+    from ..overrides import parse_assignment
     from ..model.config import PRESETS as MODEL_PRESETS
     from ..model.config import ModelConfig
     from .launch import TrainJob
@@ -50,8 +50,8 @@ def build_job(args: argparse.Namespace):
 
     if args.preset not in MODEL_PRESETS:
         raise ValueError(f"--preset {args.preset!r} is not a model preset; known: {sorted(MODEL_PRESETS)}")
-    model_overrides = tuple(parse_field(ModelConfig, text, "--set-model") for text in args.set_model)
-    train_overrides = [parse_field(_train_config_class(), text, "--set-train") for text in args.set_train]
+    model_overrides = tuple(parse_assignment(ModelConfig, text, "--set-model") for text in args.set_model)
+    train_overrides = [parse_assignment(_train_config_class(), text, "--set-train") for text in args.set_train]
     base = train_config_for(args.preset, train_overrides)
     batch_size = args.batch_size or base.batch_size
     max_steps = args.max_steps or base.max_steps
@@ -98,30 +98,6 @@ def format_summary(summary: dict, job) -> str:
     if summary.get("dropped_producers"):
         lines.append(f"  dropped producers: {summary['dropped_producers']}")
     return "\n".join(lines)
-
-
-def parse_field(cls, text: str, flag: str) -> tuple[str, object]:
-    """``NAME=VALUE`` for a field of the dataclass ``cls``, VALUE read by the type of the field's default."""
-    name, sep, raw = text.partition("=")
-    name, raw = name.strip(), raw.strip()
-    known = {f.name for f in dataclasses.fields(cls)}
-    if not sep or name not in known:
-        raise ValueError(f"{flag} {text!r}: expected NAME=VALUE with NAME one of {sorted(known)}")
-    default = getattr(cls(), name)
-    try:
-        if isinstance(default, bool):
-            if raw.lower() not in ("true", "false", "1", "0"):
-                raise ValueError
-            return name, raw.lower() in ("true", "1")
-        if isinstance(default, (int, float)):
-            return name, type(default)(raw)
-        if isinstance(default, tuple):
-            return name, tuple(json.loads(raw))
-        if default is None:
-            return name, None if raw.lower() == "none" else raw
-        return name, raw
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise ValueError(f"{flag} {name}: cannot read {raw!r} as {type(default).__name__}") from None
 
 
 def _train_config_class():

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..overrides import parse_assignment
 from ..simplipy.operators import OPERATORS
 
 KINDS = ("prior", "exhaustive")
@@ -150,31 +150,8 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def parse_override(text: str) -> tuple[str, object]:
-    """``"NAME=VALUE"`` -> ``(name, value)`` with VALUE read by the field's type (JSON for operator weights)."""
-    name, sep, raw = text.partition("=")
-    name = name.strip()
-    if not sep:
-        raise ValueError(f"override {text!r} must look like NAME=VALUE")
-    fields = {f.name: f for f in dataclasses.fields(GeneratorConfig)}
-    if name not in fields:
-        raise ValueError(f"unknown GeneratorConfig field {name!r}; known: {sorted(fields)}")
-    default = getattr(GeneratorConfig(), name)
-    raw = raw.strip()
-    try:
-        if isinstance(default, bool):
-            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError
-            return name, raw.lower() in ("true", "1", "yes")
-        if isinstance(default, int):
-            return name, int(raw)
-        if isinstance(default, float):
-            return name, float(raw)
-        if isinstance(default, tuple):
-            value = json.loads(raw)  # {"+": 10, "sin": 1} or [["+", 10], ...]
-            return name, tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value)
-        return name, raw
-    except (ValueError, json.JSONDecodeError):
-        raise ValueError(f"cannot read {raw!r} as a value for {name} ({type(default).__name__})") from None
+    """``"NAME=VALUE"`` -> ``(name, value)`` for a GeneratorConfig field (JSON for operator weights)."""
+    return parse_assignment(GeneratorConfig, text, "override")
 
 
 FLASH_ANSR = GeneratorConfig()

@@ -8,12 +8,13 @@ at a global norm. Checkpointing lives in ``checkpoint.py`` (``Trainer.save_check
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..overrides import check_fields
 from .build import BATCH_KEYS, SymbolicModel, build_model
 from .config import ModelConfig
 from .optim import OPTIMIZERS, make_optimizer
@@ -63,10 +64,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s) {unknown}")
+        check_fields(cls, data)
         return cls(**{**data, **({"betas": tuple(data["betas"])} if "betas" in data else {})})
 
 
