@@ -14,6 +14,7 @@ from lawfinder.model.config import get_preset
 from lawfinder.model.layers import RMSSetNorm
 from lawfinder.model.set_encoder import float_bits
 from lawfinder.model.table_encoder import mantissa_exponent
+from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
 
 KINDS = ["flash-tiny", "sl-tiny"]
 
@@ -36,15 +37,6 @@ def make_inputs(cfg, b=3, n=12, v=None, seed=0):
 def real_logits(model, X, y, pm, vm, tokens):
     memory = model.encode(X, y, pm, vm)
     return model.decode(tokens, memory, model.memory_mask(pm))[0]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads; on a shared 2-core box spinning threads slowed them 20x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(params=KINDS)

@@ -19,15 +19,7 @@ from lawfinder.model.layers import RMSNorm
 from lawfinder.model.optim import make_optimizer
 from lawfinder.model.schedule import learning_rate
 from lawfinder.model.train import TRAIN_PRESETS, TrainConfig, Trainer
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads; on a shared 2-core box spinning threads slowed them 20x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
 
 
 def make_batch(cfg, b=6, n=16, length=12, seed=0):
