@@ -21,12 +21,12 @@ COMMAND_MODULES = (
     "lawfinder.scaling.cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
-    "lawfinder.simplipy.bench_simplify",
-    "lawfinder.model.bench",
-    "lawfinder.generate.cli",
-    "lawfinder.inference.bench",
-    "lawfinder.bench.cli",
-    "lawfinder.actors.bench",
+    "lawfinder.perf.simplify",
+    "lawfinder.perf.train_step",
+    "lawfinder.perf.generate",
+    "lawfinder.perf.fit",
+    "lawfinder.evaluation.cli",
+    "lawfinder.perf.pipeline",
 )
 
 

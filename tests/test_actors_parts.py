@@ -99,7 +99,7 @@ def test_train_cli_names_bad_input(tmp_path):
 
 
 def test_bench_steady_rates_drop_the_warm_up_window(tmp_path):
-    from lawfinder.actors.bench import _steady, add_overheads
+    from lawfinder.perf.pipeline import _steady, add_overheads
 
     # A slow first window (warm-up), then 2 windows of 1 s with 10 batches of 4 samples each.
     for elapsed, batches, wait in ((5.0, 1, 0.9), (6.0, 11, 0.5), (7.0, 21, 0.3)):

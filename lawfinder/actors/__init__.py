@@ -1,4 +1,4 @@
-"""Distributed training on Ray: Producer actors generate Arrow batches, a Trainer actor pulls them through the object
+"""Distributed training on Ray: Producer actors generate Arrow batches, a TrainerActor pulls them through the object
 store and trains.
 
 The Ray files (``producer.py``, ``trainer.py``, ``launch.py``, ``ray_bindings.py``) are thin shells; the logic they

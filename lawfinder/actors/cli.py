@@ -1,7 +1,7 @@
 """``lawfinder train``: distributed training of a model preset with Ray producers feeding one trainer.
 
 Connects to ``RAY_ADDRESS`` when set (so ``ray job submit -- lawfinder train ...`` runs on the cluster), else starts
-a local Ray. Progress lines come from the Trainer actor; metrics go to ``--out/metrics.jsonl`` beside the checkpoints.
+a local Ray. Progress lines come from the TrainerActor; metrics go to ``--out/metrics.jsonl`` beside the checkpoints.
 Running the same command again on the same ``--out`` resumes from the newest checkpoint.
 """
 

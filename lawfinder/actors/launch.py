@@ -69,12 +69,12 @@ def start(job: TrainJob) -> Launched:
     import ray
 
     from .producer import Producer
-    from .trainer import Trainer
+    from .trainer import TrainerActor
 
     resources = ray.cluster_resources()
     for warning in capacity_warnings(job, resources):
         print(f"lawfinder: warning: {warning}", file=sys.stderr)
-    trainer = ray.remote(Trainer).options(
+    trainer = ray.remote(TrainerActor).options(
         **trainer_options(resources, job.trainer_cpus, job.trainer_max_restarts)).remote(
         job.learner, job.out_dir, job.loop)
     launch = ray.get(trainer.open_launch.remote())

@@ -1,4 +1,4 @@
-"""What the Trainer actor trains, built from a picklable ``LearnerSpec`` on the trainer's own node:
+"""What the TrainerActor trains, built from a picklable ``LearnerSpec`` on the trainer's own node:
 
 - ``"model"``: a lawfinder model preset with its trainer (``lawfinder.model.train``), fed Arrow batches turned
   into tensors by the batch schema (no Python loop per sample), on the GPU Ray gave the actor, else the CPU;

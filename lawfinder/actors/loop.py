@@ -1,4 +1,4 @@
-"""The training loop the Trainer actor runs: pull a batch, take a step, account, checkpoint every N steps, report.
+"""The training loop the TrainerActor runs: pull a batch, take a step, account, checkpoint every N steps, report.
 
 It knows nothing of Ray: ``pull()`` returns ``(producer index, batch)`` and the learner is anything with ``step``,
 ``train_step(batch)``, ``save(path, data_position)`` and ``load(path) -> data_position``, so it is tested with fakes.

@@ -27,7 +27,7 @@ def producer_options(cluster_resources: dict, num_cpus: float = 1.0, max_restart
 
 
 def trainer_options(cluster_resources: dict, num_cpus: float = 1.0, max_restarts: int = 4) -> dict:
-    """``ray.remote`` options for the Trainer actor."""
+    """``ray.remote`` options for the TrainerActor."""
     if num_cpus <= 0:
         raise ValueError(f"trainer num_cpus must be > 0, got {num_cpus}")
     options = {"num_cpus": num_cpus, "max_restarts": max_restarts,

@@ -1,4 +1,4 @@
-"""The Trainer actor: pulls batches from the producers, trains, checkpoints; after a crash Ray restarts it, it
+"""The TrainerActor: pulls batches from the producers, trains, checkpoints; after a crash Ray restarts it, it
 resumes from the newest checkpoint in its run directory, and its ``run`` call is made again.
 
 Checkpoints and metrics are written where this actor runs: on a cluster, give ``out_dir`` on shared storage or on
@@ -15,7 +15,7 @@ from .loop import LoopConfig, resume, train_loop
 from .ray_bindings import ray_puller, restart_count, whereabouts
 
 
-class Trainer:
+class TrainerActor:
     def __init__(self, spec: LearnerSpec, out_dir: str, loop: LoopConfig):
         self.out_dir, self.loop = out_dir, loop
         self.learner = build_learner(spec)

@@ -1,17 +1,15 @@
-"""``lawfinder generate`` (write training samples to an Arrow IPC file) and ``lawfinder bench generate``."""
+"""``lawfinder generate``: write training samples from a generator preset to an Arrow IPC file."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 
-def _add_config_arguments(p: argparse.ArgumentParser) -> None:
+def add_config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="flash-ansr", help="generator preset: flash-ansr (default) or scaling-laws")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                    help="override a GeneratorConfig field, e.g. --set max_points=256 (repeatable)")
@@ -28,21 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="samples per record batch (default: the config's)")
     p.add_argument("--worker-index", type=int, default=0, help="random stream index (disjoint per index)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_config_arguments(p)
+    add_config_arguments(p)
     p.set_defaults(func=run_generate)
 
 
-def register_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("generate", help="generator throughput: samples/s per core, rejection rates, stage split")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (one per core)")
-    p.add_argument("--seconds", type=float, default=10.0, help="timed seconds per worker (after a warm-up batch)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--out", help="write the figures as JSON here")
-    _add_config_arguments(p)
-    p.set_defaults(func=run_bench)
-
-
-def _config(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace):
     from .config import parse_override, preset
 
     overrides = dict(parse_override(text) for text in args.overrides)
@@ -102,7 +90,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
-    config = _config(args)
+    config = config_from_args(args)
     batch_size = args.batch_size or config.batch_size
     if config.kind == "exhaustive":
         from .decontaminate import default_simplify
@@ -132,23 +120,4 @@ def run_generate(args: argparse.Namespace) -> int:
     stats = generator.stats.as_dict()
     rejected = ", ".join(f"{k} {v}" for k, v in stats["rejected"].items() if v)
     print(f"wrote {rows} samples to {args.out} ({stats['attempts']} skeletons drawn; rejected: {rejected or 'none'})")
-    return 0
-
-
-def run_bench(args: argparse.Namespace) -> int:
-    from .throughput import format_report, run_throughput
-
-    config = _config(args)
-    if args.holdout:
-        raise ValueError("--holdout is not supported by the benchmark (it measures the shipped FastSRB index)")
-    report = run_throughput(config, workers=args.workers, seconds=args.seconds, seed=args.seed,
-                            batch_size=args.batch_size)
-    print(format_report(report))
-    if args.out:
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(report, handle, indent=2)
-        os.replace(tmp, path)
     return 0

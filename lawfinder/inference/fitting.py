@@ -1,6 +1,6 @@
 """Constant fitting: Levenberg-Marquardt with random restarts, for one candidate or a list of them.
 
-Pure functions, no Ray: the FitterPool (``lawfinder.actors.fitter_pool``) sends chunks of candidates to
+Pure functions, no Ray: the FitterPool (``lawfinder.inference.ray_pool``) sends chunks of candidates to
 ``fit_candidates`` on other cores. As Flash-ANSR, each restart starts from constants drawn from N(0, 5^2), the prior
 the model was trained on, and LM is SciPy's MINPACK ``lmder``, called through ``scipy.optimize.leastsq`` (the routine
 ``curve_fit(method="lm")`` wraps) to skip the wrappers' per-call checks. What keeps a candidate at a few

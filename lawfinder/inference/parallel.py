@@ -1,6 +1,6 @@
 """Where constant fits run: in this process, or spread over Ray workers in chunks by the FitterPool.
 
-The decision and the chunking are pure functions here; ``lawfinder.actors.fitter_pool`` is the Ray shell. Ray is
+The decision and the chunking are pure functions here; ``lawfinder.inference.ray_pool`` is the Ray shell. Ray is
 used only when it is already running or ``n_jobs > 1`` asks for it, so a plain ``Regressor().fit`` never pays
 Ray's start-up. Fits travel in chunks of 16-64 because one Ray task per fit costs more than the fit itself.
 """
@@ -66,7 +66,7 @@ def fit_all(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray, c
     seed = draw_seed() if seed is None else seed
     if not use_ray(n_jobs, len(candidates)):
         return fit_candidates(candidates, X, y, config, seed, deadline=deadline)
-    from ..actors.fitter_pool import FitterPool
+    from .ray_pool import FitterPool
 
     n_workers = None if n_jobs is None else resolve_n_jobs(n_jobs)
     return FitterPool(n_workers).fit(candidates, X, y, config, seed, deadline)

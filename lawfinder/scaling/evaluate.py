@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..bench.metrics import fvu as fvu_of
+from ..evaluation.metrics import fvu as fvu_of
 from ..generate.evaluate import evaluate as evaluate_tokens
 from .config import EvalSpec
 from .records import write_atomic

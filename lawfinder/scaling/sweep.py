@@ -177,7 +177,7 @@ def run_one(config: SweepConfig, plan: RunPlan, prepared: Prepared, simplify, lo
 
 def run_sweep(config: SweepConfig, only: list[str] | None = None, log: Callable[[str], None] = print) -> dict:
     """Run the grid (or the runs named in ``only``); returns which runs ended in which state."""
-    from ..bench.metrics import load_simplifier
+    from ..evaluation.metrics import load_simplifier
 
     prepared = prepare(config, log)
     runs = prepared.runs

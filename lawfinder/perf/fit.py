@@ -59,7 +59,7 @@ def curve_fit_reference(candidates, X, y, n_restarts: int, seed: int) -> list[fl
     from scipy.optimize import curve_fit
 
     from ..simplipy import compile as compile_tokens
-    from .fitting import fvu_of
+    from ..inference.fitting import fvu_of
 
     rng = np.random.default_rng(seed)
     var_y = float(np.var(y))
@@ -102,7 +102,7 @@ def _interleaved(runs: dict[str, Callable[[list], object]], candidate_sets: list
 def run_bench(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .fitting import FitConfig, fit_candidates
+    from ..inference.fitting import FitConfig, fit_candidates
     from ..atomic import write_bytes
 
     # One candidate set per round (round 0 warms up); the last timed set is the one reported on.
@@ -116,7 +116,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.workers > 1:
         import ray
 
-        from ..actors.fitter_pool import FitterPool
+        from ..inference.ray_pool import FitterPool
 
         started = not ray.is_initialized()
         if started:

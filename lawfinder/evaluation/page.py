@@ -113,7 +113,7 @@ def render(docs: Path) -> str:
         "here** (tables generated from the JSON files, with date and machine) or **quoted** (last section, with "
         "its source). Single runs go through `lawfinder bench fastsrb --help`.", "",
         "## Data", "",
-        f"- {len(equations)} FastSRB equations shipped in `lawfinder/bench/data/fastsrb.json` (MIT, see the README "
+        f"- {len(equations)} FastSRB equations shipped in `lawfinder/evaluation/data/fastsrb.json` (MIT, see the README "
         "there); Flash-ANSR scores 115 and excludes B4, B7, B17, II.24.17, III.14.14, which are reported apart.",
         f"- One `default_rng(42)` stream over all equations, 10 datasets × 1024 points each, rows 0–511 fit and "
         f"512–1023 validation: {len(generated.datasets)} datasets drawn; no data for "

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from lawfinder.bench.datasets import (
+from lawfinder.evaluation.datasets import (
     FastSRBConfig, Variable, _draw_column, add_noise, generate, load_equations, select, sparsify,
 )
 

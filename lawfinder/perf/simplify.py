@@ -58,7 +58,7 @@ def read_corpus(path: str | os.PathLike, limit: int = 0) -> list[list[str]]:
 def canonical_length(tokens: list[str]) -> int:
     """Token count in our vocabulary: ``pow E k`` / ``rootn E k`` with a literal k that has a unary spelling count
     as one token plus E (``pow E 1``, ``rootn E 1`` as E alone)."""
-    from .operators import OPERATORS
+    from ..simplipy.operators import OPERATORS
 
     arity = {name: op.arity for name, op in OPERATORS.items()} | {"rootn": 2}
     n = len(tokens)
@@ -96,8 +96,8 @@ def _timing(us: list[float]) -> dict:
 
 
 def _quality(inputs: list[list[str]], outputs: list, idempotent: list[bool], check: bool, simplify) -> dict:
-    from .simplify_check import check as numeric_check
-    from .tokens import normalize
+    from ..simplipy.simplify_check import check as numeric_check
+    from ..simplipy.tokens import normalize
 
     ratios, longer, verdicts = [], 0, {}
     for i, (inp, out) in enumerate(zip(inputs, outputs)):
@@ -120,7 +120,7 @@ def _quality(inputs: list[list[str]], outputs: list, idempotent: list[bool], che
 def cold_pass(corpus: list[list[str]]) -> tuple[list[float], list[list[str]]]:
     """One timed pass over the corpus starting from empty caches (a cache of whole expressions seen earlier in the
     same pass may hit; nothing from an earlier pass can)."""
-    from .simplify import clear_caches, simplify
+    from ..simplipy.simplify import clear_caches, simplify
 
     clear_caches()
     us, outs = [], []
@@ -136,7 +136,7 @@ def cold_pass(corpus: list[list[str]]) -> tuple[list[float], list[list[str]]]:
 def summarize_ours(corpus: list[list[str]], passes: list[tuple[list[float], list[list[str]]]], check: bool) -> dict:
     """Per-expression best of the cold passes (they bracket the reference run, so a load change on a shared machine
     between the two engines' runs counts less), and the quality of the outputs (the passes must agree)."""
-    from .simplify import simplify
+    from ..simplipy.simplify import simplify
 
     us = [min(times) for times in zip(*(p[0] for p in passes))]
     outs = passes[0][1]
@@ -150,7 +150,7 @@ def run_reference(corpus_path: str, kit: str, venv: str, corpus: list[list[str]]
     python = Path(venv) / "bin" / "python"
     if not python.exists():
         raise ValueError(f"--reference {venv}: no {python}; make the venv with {kit}/setup.sh")
-    script = Path(__file__).with_name("bench_simplify_reference.py")
+    script = Path(__file__).with_name("simplify_reference.py")
     with tempfile.TemporaryDirectory() as tmp:
         out_json = os.path.join(tmp, "reference.json")
         proc = subprocess.run([str(python), str(script), "--kit", kit, "--corpus", corpus_path, "--out", out_json],
@@ -161,7 +161,7 @@ def run_reference(corpus_path: str, kit: str, venv: str, corpus: list[list[str]]
             ref = json.load(f)
     n = len(corpus)
     outs = ref["outputs"][:n]
-    from .simplify import simplify
+    from ..simplipy.simplify import simplify
 
     quality = _quality(corpus, outs, ref["idempotent"][:n], check, simplify)
     native = statistics.fmean(len(o) / len(i) for i, o in zip(corpus, outs))
@@ -181,8 +181,8 @@ def _alarm(signum, frame):
 def run_sympy(corpus: list[list[str]], n: int, timeout: float) -> dict:
     import sympy as sp
 
-    from .sympy_bridge import from_sympy, to_sympy
-    from .tokens import normalize
+    from ..simplipy.sympy_bridge import from_sympy, to_sympy
+    from ..simplipy.tokens import normalize
 
     ms, ratios, timeouts, errors, longer = [], [], 0, 0, 0
     old = signal.signal(signal.SIGALRM, _alarm)

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 import ray
 
-from ..inference.fitting import FitConfig, FitResult, draw_seed, fit_candidates
-from ..inference.parallel import chunk_bounds
+from .fitting import FitConfig, FitResult, draw_seed, fit_candidates
+from .parallel import chunk_bounds
 
 
 @ray.remote(num_cpus=1)

@@ -58,9 +58,9 @@ def run_train_step_bench(preset: str, batch_size: int, n_points: int | None = No
                          steps: int = 5, warmup: int = 2, device: str = "auto", compile: bool = False) -> dict:
     import torch
 
-    from .config import get_preset
-    from .flops import check_flops
-    from .train import TRAIN_PRESETS, TrainConfig, Trainer
+    from ..model.config import get_preset
+    from ..model.flops import check_flops
+    from ..model.train import TRAIN_PRESETS, TrainConfig, Trainer
 
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        ("cpu" if device == "auto" else device))

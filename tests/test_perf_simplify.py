@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lawfinder.cli import main
-from lawfinder.simplipy.bench_simplify import canonical_length, read_corpus
+from lawfinder.perf.simplify import canonical_length, read_corpus
 
 CORPUS = [
     ["pow", "abs", "+", "x3", "x2", "2"],

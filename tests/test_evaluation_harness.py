@@ -6,14 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from lawfinder.bench import plots
-from lawfinder.bench.baselines import _gplearn_tokens
-from lawfinder.bench.cli import parse_budgets
-from lawfinder.bench.datasets import FastSRBConfig, generate
-from lawfinder.bench.harness import RunSpec, evaluate, score, summarize
-from lawfinder.bench.methods import Budget, ConstantMethod, PlantedMethod, Prediction, make_method
-from lawfinder.bench.metrics import load_simplifier
-from lawfinder.bench.sweeps import Selection, run_sweep, specs_for
+from lawfinder.evaluation import plots
+from lawfinder.evaluation.baselines import _gplearn_tokens
+from lawfinder.evaluation.cli import parse_budgets
+from lawfinder.evaluation.datasets import FastSRBConfig, generate
+from lawfinder.evaluation.harness import RunSpec, evaluate, score, summarize
+from lawfinder.evaluation.methods import Budget, ConstantMethod, PlantedMethod, Prediction, make_method
+from lawfinder.evaluation.metrics import load_simplifier
+from lawfinder.evaluation.sweeps import Selection, run_sweep, specs_for
 from lawfinder.cli import main
 
 
@@ -182,8 +182,8 @@ def test_skeleton_oracle_recovers_a_simple_law_through_the_regressor(datasets64)
 
 
 def test_results_page_renders_measured_and_quoted_parts(tmp_path):
-    from lawfinder.bench.page import build_page
-    from lawfinder.bench.report import result_document, write_json
+    from lawfinder.evaluation.page import build_page
+    from lawfinder.evaluation.report import result_document, write_json
 
     with pytest.raises(ValueError, match="no results"):
         build_page(tmp_path, render_only=True)

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from lawfinder.bench import metrics
-from lawfinder.bench.bootstrap import bootstrap_ci
+from lawfinder.evaluation import metrics
+from lawfinder.evaluation.bootstrap import bootstrap_ci
 from lawfinder.simplipy import CONSTANT
 
 

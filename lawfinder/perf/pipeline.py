@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import tempfile
-import time
 
 
 def register_bench(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +52,7 @@ MODES = ("synthetic", "generator", "transport", "sizing")
 
 def run_bench(args: argparse.Namespace) -> int:
     from ..generate.config import parse_override
-    from .sources import SourceSpec
+    from ..actors.sources import SourceSpec
 
     counts = [int(c) for c in str(args.producers).split(",") if c.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -71,7 +70,7 @@ def run_bench(args: argparse.Namespace) -> int:
               "shared_machine_note": "timings from a machine shared with other work; compare ratios within one run",
               "seconds": args.seconds, "batch_size": args.batch_size, "depth": args.depth, "preset": args.preset}
     if "sizing" in modes:
-        from . import sizing
+        from ..actors import sizing
 
         rows = sizing.size_presets([p.strip() for p in args.sizing_presets.split(",") if p.strip()], args.seconds,
                                    args.gpu_tflops or sizing.GPU_TFLOPS, args.mfu or sizing.MFU,
@@ -82,7 +81,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if not modes:
         return _finish(args, report)
 
-    from .launch import connect
+    from ..actors.launch import connect
 
     # The Trainer's progress lines would drown the table; the rates come from its metrics file instead.
     report["cluster_resources"] = connect(max(counts) + 1, log_to_driver=False)
@@ -108,9 +107,9 @@ def _finish(args, report: dict) -> int:
 def measure_pipeline(args, mode: str, producers: int, data) -> dict:
     import ray
 
-    from .launch import TrainJob, finish, start, stop
-    from .learners import LearnerSpec
-    from .sources import SourceSpec
+    from ..actors.launch import TrainJob, finish, start, stop
+    from ..actors.learners import LearnerSpec
+    from ..actors.sources import SourceSpec
 
     if mode == "synthetic":
         source = SourceSpec(kind="synthetic", batch_size=args.batch_size,
@@ -138,8 +137,8 @@ def measure_memory(args, data) -> dict:
     """The transport mode's baseline: the same learner stepping on replayed batches held in its own memory."""
     import ray
 
-    from .learners import LearnerSpec
-    from .sources import SourceSpec
+    from ..actors.learners import LearnerSpec
+    from ..actors.sources import SourceSpec
 
     source = SourceSpec(kind="replay", preset=data.preset, batch_size=data.batch_size, overrides=data.overrides)
     learner = LearnerSpec(kind="model", preset=args.preset)
@@ -152,12 +151,12 @@ def measure_memory(args, data) -> dict:
 
 
 def memory_feed(learner_spec, source_spec, loop, out_dir) -> str:
-    """Run the training loop with batches from memory (the same loop and learner the Trainer actor runs)."""
+    """Run the training loop with batches from memory (the same loop and learner the TrainerActor runs)."""
     import itertools
 
-    from .learners import build_learner
-    from .loop import train_loop
-    from .sources import build_source
+    from ..actors.learners import build_learner
+    from ..actors.loop import train_loop
+    from ..actors.sources import build_source
 
     learner = build_learner(learner_spec)
     batches = itertools.cycle(build_source(source_spec, 0, 0, 0).batches)
@@ -166,7 +165,7 @@ def memory_feed(learner_spec, source_spec, loop, out_dir) -> str:
 
 
 def _timed_loop(seconds: float):
-    from .loop import LoopConfig
+    from ..actors.loop import LoopConfig
 
     # Reports every quarter; the first is the warm-up window and is dropped.
     return LoopConfig(max_steps=10**9, checkpoint_every=10**9, max_seconds=seconds, report_every_s=seconds / 5)
@@ -174,7 +173,7 @@ def _timed_loop(seconds: float):
 
 def _steady(out_dir: str) -> dict:
     """Rates over the report windows after the first (warm-up: first steps, first batches, lazy imports)."""
-    from .checkpoints import read_metrics
+    from ..actors.checkpoints import read_metrics
 
     records = read_metrics(out_dir)
     if len(records) < 2:
@@ -193,7 +192,7 @@ def _steady(out_dir: str) -> dict:
 
 
 def _batch_mb(source) -> float:
-    from .sources import build_source
+    from ..actors.sources import build_source
 
     return build_source(source, 0, 0, 0).next().nbytes / (1 << 20)
 
