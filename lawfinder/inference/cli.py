@@ -9,6 +9,8 @@ import json
 import math
 import sys
 
+from .defaults import N_RESTARTS, N_SAMPLES, PARSIMONY
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="find formulas for a column of a CSV table (header row names the variables)")
@@ -18,10 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-budget", type=float, help="seconds for the whole search (default: no limit)")
     p.add_argument("--json", action="store_true", help="print a JSON list, best first, instead of a table")
     p.add_argument("--top", type=int, default=10, help="how many formulas to show; 0 shows all (default 10)")
-    p.add_argument("--n-samples", type=int, default=512, help="sequences sampled from the model (default 512)")
+    p.add_argument("--n-samples", type=int, default=N_SAMPLES, help=f"sequences sampled from the model (default {N_SAMPLES})")
     p.add_argument("--beam-width", type=int, help="beam search with this width instead of sampling")
-    p.add_argument("--parsimony", type=float, default=0.05, help="score per token of length (default 0.05)")
-    p.add_argument("--restarts", type=int, default=8, help="constant-fit restarts per candidate (default 8)")
+    p.add_argument("--parsimony", type=float, default=PARSIMONY, help=f"score per token of length (default {PARSIMONY})")
+    p.add_argument("--restarts", type=int, default=N_RESTARTS,
+                   help=f"constant-fit restarts per candidate (default {N_RESTARTS})")
     p.add_argument("--n-jobs", type=int, help="fit constants on this many Ray workers (-1: all cores)")
     p.add_argument("--drop-nan", action="store_true", help="drop rows with NaN/inf instead of stopping")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")

@@ -21,6 +21,7 @@ from scipy.optimize import leastsq
 
 from ..simplipy import CONSTANT, compile as compile_tokens
 from ..simplipy.tokens import Tree, format_number, from_tree, is_variable, normalize, to_tree
+from .defaults import N_RESTARTS
 
 # Below float64 epsilon the ranking score is clamped (ranking.py), so a fit this good cannot be beaten by more restarts.
 EXACT_FVU = float(np.finfo(np.float64).eps)
@@ -34,7 +35,7 @@ _STEP = math.sqrt(np.finfo(np.float64).eps)
 class FitConfig:
     """Knobs of the constant fit. ``max_nfev`` caps function evaluations per restart (MINPACK counts them)."""
 
-    n_restarts: int = 8
+    n_restarts: int = N_RESTARTS
     init_std: float = 5.0
     exact_fvu: float = EXACT_FVU
     max_nfev: int = 100

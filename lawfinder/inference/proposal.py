@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .defaults import N_SAMPLES
+
 # Trained weights shipped inside the package: ``default.pt`` is what ``Regressor(model=None)`` loads and
 # ``<preset>.pt`` what ``Regressor(model="<preset>")`` loads; each a ``lawfinder.model.save_model`` file.
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "model" / "weights"
@@ -79,7 +81,7 @@ def banned_ids(tokenizer, n_variables: int) -> list[int]:
 class SamplingConfig:
     """How many sequences and how to draw them. ``beam_width`` switches from sampling to beam search."""
 
-    n_samples: int = 512
+    n_samples: int = N_SAMPLES
     max_len: int = 64
     temperature: float = 1.0
     top_k: int | None = None

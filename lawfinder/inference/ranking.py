@@ -12,8 +12,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .defaults import PARSIMONY
+
 FVU_FLOOR = float(np.finfo(np.float64).eps)
-PARSIMONY = 0.05
 
 
 def score(fvu: float, complexity: int, parsimony: float = PARSIMONY) -> float:

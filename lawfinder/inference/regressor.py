@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .candidates import default_simplifier, prepare_candidates
+from .defaults import N_RESTARTS, N_SAMPLES, PARSIMONY
 from .equation import Equation
 from .fitting import FitConfig, draw_seed
 from .parallel import fit_all, resolve_n_jobs
@@ -47,8 +48,8 @@ class Regressor:
     random_state  seed for points subset, sampling and restarts
     """
 
-    def __init__(self, model: Any = None, n_samples: int = 512, time_budget: float | None = None,
-                 parsimony: float = 0.05, n_restarts: int = 8, temperature: float = 1.0, top_k: int | None = None,
+    def __init__(self, model: Any = None, n_samples: int = N_SAMPLES, time_budget: float | None = None,
+                 parsimony: float = PARSIMONY, n_restarts: int = N_RESTARTS, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, beam_width: int | None = None, max_length: int = 64,
                  batch_size: int = 128, max_points: int = 1024, n_jobs: int | None = None, drop_nan: bool = False,
                  simplify: bool = True, proposer: Proposer | None = None, device: str = "cpu",
