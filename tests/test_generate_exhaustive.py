@@ -9,8 +9,9 @@ from lawfinder.generate import PRESETS, Generator, batch_to_arrays
 from lawfinder.generate import exhaustive
 from lawfinder.generate.exhaustive import enumerate_trees, insert_constants, keep_base, spell_for_latex
 from lawfinder.generate.generator import substitute_constants
-from lawfinder.model.tokenizer import get_tokenizer, parse_latex_tokens
+from lawfinder.model.tokenizer import get_tokenizer
 from lawfinder.simplipy import compile_expression, validate
+from lawfinder.simplipy.latex_tokens import parse_latex_tokens
 from lawfinder.simplipy.operators import CONSTANT
 
 UNARY, BINARY = ["exp", "sin", "neg", "pow1_2"], ["+", "-", "*", "/"]

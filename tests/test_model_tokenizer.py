@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lawfinder.model.tokenizer import (
-    CONSTANT, LATEX, PREFIX, PREFIX_OPERATORS, TOKENIZERS, constantify_numbers, get_tokenizer, latex_tokens,
-    parse_latex_tokens,
+    CONSTANT, LATEX, PREFIX, PREFIX_OPERATORS, TOKENIZERS, constantify_numbers, get_tokenizer,
 )
 from lawfinder.simplipy import OPERATORS, normalize, parse
+from lawfinder.simplipy.latex_tokens import latex_tokens, parse_latex_tokens
 from tests.expression_strategies import expressions, flatten
 
 PREFIX_LEAVES = ("x1", "x2", "x17", CONSTANT, "0", "1", "-1", "pi", "e")

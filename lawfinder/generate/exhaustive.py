@@ -21,7 +21,7 @@ import msgpack
 import numpy as np
 
 from ..atomic import write_bytes
-from ..model.tokenizer import latex_tokens
+from ..simplipy.latex_tokens import latex_tokens
 from ..simplipy.operators import CONSTANT, OPERATORS
 from ..simplipy.tokens import is_variable
 from .config import GeneratorConfig

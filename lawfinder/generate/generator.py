@@ -15,7 +15,8 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-from ..model.tokenizer import constantify_numbers, get_tokenizer, latex_tokens
+from ..model.tokenizer import constantify_numbers, get_tokenizer
+from ..simplipy.latex_tokens import latex_tokens
 from ..simplipy.operators import CONSTANT
 from ..simplipy.tokens import format_number, is_variable, variable_index
 from .config import GeneratorConfig

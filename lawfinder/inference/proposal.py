@@ -104,7 +104,7 @@ class ModelProposer:
         import torch
 
         from ..model import get_tokenizer
-        from ..model.tokenizer import parse_latex_tokens
+        from ..simplipy.latex_tokens import parse_latex_tokens
         from .sampling import beam_search, sample
 
         cfg = self.config

@@ -162,7 +162,8 @@ def evaluate_model(model, batch, spec: EvalSpec, simplify: Callable | None = Non
     from ..generate.schema import batch_to_arrays
     from ..inference.proposal import banned_ids
     from ..inference.sampling import sample
-    from ..model.tokenizer import get_tokenizer, parse_latex_tokens
+    from ..model.tokenizer import get_tokenizer
+    from ..simplipy.latex_tokens import parse_latex_tokens
 
     started = time.perf_counter()
     config = model.config

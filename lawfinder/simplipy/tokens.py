@@ -153,9 +153,14 @@ def validate(tokens: Sequence[str]) -> None:
                          f"{need - missing}")
 
 
-def to_tree(tokens: Sequence[str]) -> Tree:
-    """Prefix tokens -> nested tuples. Accepts native spellings (see ``normalize``)."""
-    tokens = normalize(tokens)
+def to_tree(tokens: Sequence[str], as_written: bool = False) -> Tree:
+    """Prefix tokens -> nested tuples. Accepts native spellings (see ``normalize``), unless ``as_written``: then the
+    tokens must already be canonical (``validate``) and keep their spelling (``pow x1 2`` is not respelled ``pow2``)."""
+    if as_written:
+        validate(tokens)
+        tokens = list(tokens)
+    else:
+        tokens = normalize(tokens)
     pos = 0
 
     def build() -> Tree:
