@@ -15,7 +15,7 @@ from lawfinder.model.tokenizer import (
     CONSTANT, LATEX, PREFIX, PREFIX_OPERATORS, TOKENIZERS, constantify_numbers, get_tokenizer,
 )
 from lawfinder.simplipy import OPERATORS, normalize, parse
-from lawfinder.simplipy.latex_tokens import latex_tokens, parse_latex_tokens
+from lawfinder.simplipy.latex_tokens import LATEX_OPERATORS, latex_tokens, parse_latex_tokens
 from tests.expression_strategies import expressions, flatten
 
 PREFIX_LEAVES = ("x1", "x2", "x17", CONSTANT, "0", "1", "-1", "pi", "e")
@@ -133,6 +133,12 @@ def test_neg_of_literal_and_negative_literal_stay_distinct():
     a, b = latex_tokens(["neg", "3"]), latex_tokens(["-3"])
     assert a != b
     assert parse_latex_tokens(a) == ["neg", "3"] and parse_latex_tokens(b) == ["-3"]
+
+
+def test_latex_tokens_spells_the_expression_as_written():
+    # A substituted integer exponent (pow x1 <constant> with 1 drawn) is a training target as drawn, not respelled.
+    assert " ".join(latex_tokens(["pow", "x1", "1"])) == "x_{1} ^ { 1 }"
+    assert set(LATEX_OPERATORS) <= set(OPERATORS)
 
 
 @pytest.mark.parametrize("tokens", [[CONSTANT], ["abs", "x1"], ["0.5"], ["x10"], ["+", "x1"], ["x1", "x2"]])
