@@ -11,7 +11,8 @@ from lawfinder.evaluation.baselines import _gplearn_tokens
 from lawfinder.evaluation.cli import parse_budgets
 from lawfinder.evaluation.datasets import FastSRBConfig, generate
 from lawfinder.evaluation.harness import RunSpec, evaluate, score, summarize
-from lawfinder.evaluation.methods import Budget, ConstantMethod, PlantedMethod, Prediction, make_method
+from lawfinder.evaluation.methods import ConstantMethod, PlantedMethod, make_method
+from lawfinder.evaluation.protocol import Budget, Prediction
 from lawfinder.evaluation.metrics import load_simplifier
 from lawfinder.evaluation.sweeps import Selection, run_sweep, specs_for
 from lawfinder.cli import main

@@ -4,7 +4,8 @@ equations, sweeps over budget/noise/sparsity, GP baselines through one method pr
 
 from .bootstrap import Estimate, bootstrap_ci
 from .datasets import Dataset, Equation, FastSRBConfig, PRESETS, generate, load_equations, select
-from .methods import Budget, Method, Prediction, Task, make_method
+from .methods import make_method
+from .protocol import Budget, Method, Prediction, Task
 
 __all__ = [
     "Budget", "Dataset", "Equation", "Estimate", "FastSRBConfig", "Method", "PRESETS", "Prediction", "Task",

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..simplipy import parse
 from ..simplipy.tokens import format_number
-from .methods import Budget, Prediction, Task, prediction_from_tokens
+from .protocol import Budget, Prediction, Task, prediction_from_tokens
 
 # Operon's function set covering every operator FastSRB uses (+ - * / powers sqrt exp log sin cos tanh); constants
 # are tuned by Levenberg-Marquardt inside the search (optimizer_iterations), Operon's standard setting.

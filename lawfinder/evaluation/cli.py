@@ -10,7 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .datasets import PRECISIONS, PRESETS
-from .methods import DEFAULT_BUDGETS, METHOD_NAMES, ORACLE_NAMES, Budget
+from .methods import DEFAULT_BUDGETS, METHOD_NAMES, ORACLE_NAMES
+from .protocol import Budget
 from .sweeps import NOISE_LEVELS, SPARSITY_POINTS, SWEEPS
 
 

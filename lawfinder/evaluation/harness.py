@@ -16,7 +16,7 @@ import numpy as np
 from . import metrics
 from .bootstrap import N_RESAMPLES, bootstrap_ci
 from .datasets import Dataset
-from .methods import Budget, Method, Prediction, Task
+from .protocol import Budget, Method, Prediction, Task
 
 # Aggregated metrics: name -> (record field, statistic over an equation's datasets then over equations).
 METRICS = {

@@ -1,76 +1,20 @@
-"""The method protocol the harness drives, and the methods that need no extra package: lawfinder's own Regressor,
-a planted perfect predictor (returns the true formula) and a constant predictor (returns the mean).
-
-A method is anything with a ``name`` and ``fit_predict(task, budget) -> Prediction``. It may read ``task.X`` and
-``task.y`` only; ``task.truth`` exists for the planted oracle, which calibrates the harness (it must score 100%).
+"""The methods that need no extra package: lawfinder's own Regressor, the skeleton oracle, a planted perfect
+predictor (returns the true formula) and a constant predictor (returns the mean); ``make_method`` picks any method,
+the GP baselines included, by name. The protocol they follow is ``protocol.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
-
 import numpy as np
 
-from ..simplipy import compile as compile_expression
-from ..simplipy import normalize
 from ..simplipy.tokens import format_number
+from .metrics import skeleton
+from .protocol import Budget, Method, Prediction, Task, prediction_from_tokens
 
-
-@dataclass(frozen=True)
-class Budget:
-    """How much search a method may spend on one problem.
-
-    ``value`` is the method's own characteristic knob (as in Flash-ANSR's Table 1): sampled candidates for
-    lawfinder, generations for the genetic baselines. ``seconds`` is a wall-clock cap where a method supports one.
-    The harness measures the wall time actually spent, so methods are compared on that axis.
-    """
-
-    value: int | None = None
-    seconds: float | None = None
-
-    def label(self) -> str:
-        parts = []
-        if self.value is not None:
-            parts.append(str(self.value))
-        if self.seconds is not None:
-            parts.append(f"{self.seconds:g}s")
-        return "+".join(parts) or "default"
-
-
-@dataclass
-class Task:
-    """One problem: fit data (``X`` float array (n, d), ``y`` (n,)), column names, and the truth (oracles only)."""
-
-    X: np.ndarray
-    y: np.ndarray
-    feature_names: list[str]
-    truth: tuple[str, ...] = ()
-    seed: int = 0
-
-
-@dataclass
-class Prediction:
-    """What a method returns: prefix tokens with fitted constants as literal numbers (``None`` where the method's
-    output could not be read as an expression), and ``predict(X) -> y`` used for every numeric score."""
-
-    tokens: list[str] | None
-    predict: Callable[[np.ndarray], np.ndarray]
-    text: str = ""
-    info: dict = field(default_factory=dict)
-
-
-class Method(Protocol):
-    name: str
-
-    def fit_predict(self, task: Task, budget: Budget) -> Prediction: ...
-
-
-def prediction_from_tokens(tokens: Sequence[str], text: str = "", **info) -> Prediction:
-    """A prediction evaluated by lawfinder's compiler in float64, the same for every method that yields tokens."""
-    tokens = normalize(tokens)
-    f = compile_expression(tokens)
-    return Prediction(tokens=tokens, predict=lambda X: f(np.asarray(X, dtype=np.float64)), text=text, info=info)
+__all__ = [
+    "ConstantMethod", "DEFAULT_BUDGETS", "METHOD_NAMES", "ORACLE_NAMES", "PlantedMethod", "RegressorMethod",
+    "SkeletonOracleMethod", "make_method",
+]
 
 
 class PlantedMethod:
@@ -141,8 +85,6 @@ class SkeletonOracleMethod(RegressorMethod):
         super().__init__(name="skeleton-oracle", **options)
 
     def fit_predict(self, task: Task, budget: Budget) -> Prediction:
-        from .metrics import skeleton  # noqa: PLC0415 - metrics imports this module's neighbours
-
         if not task.truth:
             raise ValueError("the skeleton oracle needs task.truth")
         form = skeleton(task.truth)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from .datasets import PRESETS, FastSRBConfig, generate, load_equations
 from .harness import failures
-from .methods import Budget, make_method
+from .methods import make_method
 from .metrics import load_simplifier
 from .plots import write_plots
+from .protocol import Budget
 from .report import load_quoted, quoted_markdown, result_document, sweep_markdown, write_atomic, write_json
 from .sweeps import Selection, run_sweep, specs_for
 

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from .bootstrap import N_RESAMPLES
 from .datasets import Dataset, FastSRBConfig, Generated, add_noise, generate, load_equations, select, sparsify
 from .harness import RunSpec, evaluate, summarize
-from .methods import Budget, Method
+from .protocol import Budget, Method
 
 SWEEPS = ("budget", "noise", "sparsity")
 NOISE_LEVELS = (0.0, 0.001, 0.01, 0.1)
