@@ -3,11 +3,11 @@ equations, sweeps over budget/noise/sparsity, GP baselines through one method pr
 """
 
 from .bootstrap import Estimate, bootstrap_ci
-from .datasets import Dataset, Equation, FastSRBConfig, PRESETS, generate, load_equations, select
+from .datasets import PRESETS, Dataset, FastSRBConfig, FastSRBEquation, generate, load_equations, select
 from .methods import make_method
 from .protocol import Budget, Method, Prediction, Task
 
 __all__ = [
-    "Budget", "Dataset", "Equation", "Estimate", "FastSRBConfig", "Method", "PRESETS", "Prediction", "Task",
+    "Budget", "Dataset", "Estimate", "FastSRBConfig", "FastSRBEquation", "Method", "PRESETS", "Prediction", "Task",
     "bootstrap_ci", "generate", "load_equations", "make_method", "select",
 ]

@@ -40,7 +40,7 @@ class Variable:
 
 
 @dataclass(frozen=True)
-class Equation:
+class FastSRBEquation:
     """A FastSRB equation: its id, position in the stream, formula as prefix tokens over x1..xN, and column rules."""
 
     id: str
@@ -89,7 +89,7 @@ PRESETS = {
 class Dataset:
     """One drawn dataset. ``stream_index`` counts produced datasets over the whole benchmark (noise draws follow it)."""
 
-    equation: Equation
+    equation: FastSRBEquation
     index: int
     X: np.ndarray  # (n_points, n_variables)
     y: np.ndarray  # (n_points,)
@@ -145,7 +145,7 @@ def _read_variable(raw: dict, where: str) -> Variable:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> tuple[Equation, ...]:
+def _load(path: str) -> tuple[FastSRBEquation, ...]:
     with open(path, encoding="utf-8") as handle:
         raw = json.load(handle)
     if not isinstance(raw, list):
@@ -158,7 +158,7 @@ def _load(path: str) -> tuple[Equation, ...]:
             tokens = parse(entry["formula"], variables=[v.name for v in variables])
         except ValueError as error:
             raise ValueError(f"{where}: formula does not parse: {error}") from None
-        equations.append(Equation(
+        equations.append(FastSRBEquation(
             id=entry["id"], order=int(entry["order"]), formula=entry["formula"], tokens=tuple(tokens),
             variables=variables, difficulty=entry.get("difficulty", ""),
             excluded=bool(entry.get("flash_ansr_excluded", False)), feynman_id=entry.get("feynman_id")))
@@ -168,13 +168,13 @@ def _load(path: str) -> tuple[Equation, ...]:
     return tuple(equations)
 
 
-def load_equations(path: str | Path | None = None) -> list[Equation]:
+def load_equations(path: str | Path | None = None) -> list[FastSRBEquation]:
     """All FastSRB equations in stream order (the package's copy unless ``path`` is given)."""
     return list(_load(str(path or DATA_FILE)))
 
 
-def select(equations: Sequence[Equation], *, ids: Iterable[str] | None = None, subset: int | None = None,
-           include_excluded: bool = False) -> list[Equation]:
+def select(equations: Sequence[FastSRBEquation], *, ids: Iterable[str] | None = None, subset: int | None = None,
+           include_excluded: bool = False) -> list[FastSRBEquation]:
     """Equations to score: explicit ``ids``, or ``subset`` of them spread evenly over the stream (so easy, medium
     and hard all appear), else all; the five excluded ones only with ``include_excluded`` or when named."""
     if ids is not None:
@@ -239,7 +239,7 @@ def _finite(*arrays: np.ndarray) -> bool:
     return all(bool(np.all(np.isfinite(a))) for a in arrays)
 
 
-def _per_point_pass(rng, equation: Equation, f, n: int, max_trials: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _per_point_pass(rng, equation: FastSRBEquation, f, n: int, max_trials: int) -> tuple[np.ndarray, np.ndarray] | None:
     """One point-by-point pass: each point is redrawn until finite, at most ``max_trials`` times, else the pass fails.
 
     Every trial consumes the same draws whatever the previous outcome, so trials are drawn in batches and evaluated
@@ -266,7 +266,8 @@ def _per_point_pass(rng, equation: Equation, f, n: int, max_trials: int) -> tupl
     return np.array(rows), np.array(ys)
 
 
-def _draw_dataset(rng, equation: Equation, f, config: FastSRBConfig) -> tuple[np.ndarray, np.ndarray, bool] | None:
+def _draw_dataset(rng, equation: FastSRBEquation, f,
+                  config: FastSRBConfig) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """Whole-dataset redraws first; if all fail, point-by-point passes (each point up to ``max_trials`` times, the
     whole pass itself retried up to ``max_trials`` times). ``None`` if even that fails."""
     n = config.n_points
@@ -294,7 +295,7 @@ def _in_float32_range(*arrays: np.ndarray) -> bool:
 
 
 def generate(config: FastSRBConfig | None = None, keep: Iterable[str] | None = None,
-             equations: Sequence[Equation] | None = None) -> Generated:
+             equations: Sequence[FastSRBEquation] | None = None) -> Generated:
     """Walk the whole stream and return the datasets of the equations in ``keep`` (all when ``None``).
 
     Cached per (config, keep): the walk costs a few seconds, mostly the per-point fallback of three equations.
@@ -311,7 +312,7 @@ def _generate_cached(config: FastSRBConfig, keep: frozenset | None) -> Generated
     return _generate(config, keep, tuple(load_equations()))
 
 
-def _generate(config: FastSRBConfig, keep: frozenset | None, equations: tuple[Equation, ...]) -> Generated:
+def _generate(config: FastSRBConfig, keep: frozenset | None, equations: tuple[FastSRBEquation, ...]) -> Generated:
     if keep is not None:
         unknown = keep - {e.id for e in equations}
         if unknown:
