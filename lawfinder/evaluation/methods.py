@@ -60,7 +60,7 @@ class RegressorMethod:
         return self._fit(task, budget)
 
     def _fit(self, task: Task, budget: Budget, **extra) -> Prediction:
-        from .. import Regressor  # noqa: PLC0415 - imports the inference stack only when this method runs
+        from ..inference import Regressor  # noqa: PLC0415 - imports the inference stack only when this method runs
 
         kwargs = {**self.options, **extra}
         if self.model is not None:
