@@ -1,6 +1,6 @@
 """``lawfinder.Regressor``: the scikit-learn-style estimator users touch first.
 
-``fit`` runs the inference pipeline (docs/architecture.md): propose skeletons (sample the model, or a user's ``proposer``),
+``fit`` runs the pipeline of docs/architecture.md: propose skeletons (sample the model, or a user's ``proposer``),
 turn multK/divK into free constants, simplify and deduplicate, fit constants (in-process or on the Ray FitterPool),
 rank by ``log10(FVU) + parsimony * length``. The constructor only stores its arguments; learned state ends in ``_``.
 """
