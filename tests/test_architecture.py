@@ -9,6 +9,7 @@ neither torch nor Ray. docs/architecture.md draws the same layers.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,14 @@ def test_import_cycles_are_exactly_the_known_ones(edges):
     gone = sorted(sorted(c) for c in KNOWN_CYCLES - found)
     assert not new, f"new import cycle(s): {new}"
     assert not gone, f"cycle(s) broken (well done): remove them from KNOWN_CYCLES: {gone}"
+
+
+def test_the_map_in_docs_shows_the_same_tiers():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| (`[^|]+`) \|", text, flags=re.M)
+    drawn = {name.removesuffix(".py").removesuffix("/"): int(tier)
+             for tier, names in rows for name in re.findall(r"`([^`]+)`", names)}
+    assert drawn == {package: i for i, names in enumerate(LAYERS) for package in names}
 
 
 def test_the_reader_sees_lazy_relative_and_command_table_imports(edges):
