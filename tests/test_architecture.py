@@ -144,7 +144,11 @@ def layer_violations(edges: dict[str, dict[str, int]], layers=LAYERS) -> list[st
     for module, targets in sorted(edges.items()):
         for target, line in sorted(targets.items()):
             a, b = package_of(module), package_of(target)
-            if a != b and tier[b] >= tier[a]:
+            if a == b:
+                continue
+            if a not in tier or b not in tier:
+                out.append(f"{module} (line {line}) imports {target}: {a if a not in tier else b} has no tier")
+            elif tier[b] >= tier[a]:
                 out.append(f"{module} (line {line}) imports {target}: {a} may not import {b}")
     return out
 
