@@ -30,11 +30,6 @@ def estimate_flops(n_enc: int, n_dec: int, d_in: int, d_out: int) -> float:
     return 6.0 * (n_enc * d_in + n_dec * d_out)
 
 
-def model_flops_per_sample(model, n_points: int, n_tokens: int) -> float:
-    return estimate_flops(linear_parameters(model.encoder), linear_parameters(model.decoder),
-                          encoder_tokens(model.config, n_points), n_tokens)
-
-
 def measure_flops(model, batch: dict[str, torch.Tensor]) -> float:
     """FLOPs counted by torch for one forward + backward of ``model.loss(batch)`` (matmuls and attention)."""
     from torch.utils.flop_counter import FlopCounterMode
