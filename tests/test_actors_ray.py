@@ -134,7 +134,7 @@ def test_crashed_trainer_resumes_from_checkpoint_and_relaunch_continues(ray_sess
 
 def check_checkpoints(out, expected):
     """Every checkpoint is complete and loadable, with the step its name says; no temp file is left behind."""
-    from lawfinder.model.checkpoint import load_checkpoint
+    from lawfinder.model.train import load_checkpoint
 
     assert [step for step, _ in list_checkpoints(out)] == expected
     for step, path in list_checkpoints(out):

@@ -12,13 +12,13 @@ import pytest
 import torch
 
 from lawfinder.cli import main
-from lawfinder.model.checkpoint import load_checkpoint, load_model, save_model
+from lawfinder.model.checkpoint import load_model, save_model
 from lawfinder.model.config import get_preset
 from lawfinder.model.flops import check_flops, estimate_flops, linear_parameters
 from lawfinder.model.layers import RMSNorm
 from lawfinder.model.optim import make_optimizer
 from lawfinder.model.schedule import learning_rate
-from lawfinder.model.train import TRAIN_PRESETS, TrainConfig, Trainer
+from lawfinder.model.train import TRAIN_PRESETS, TrainConfig, Trainer, load_checkpoint
 from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
 
 

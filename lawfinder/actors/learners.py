@@ -75,7 +75,7 @@ class ModelLearner:
         self.trainer.save_checkpoint(path, data_position=data_position)
 
     def load(self, path: Path) -> dict:
-        from ..model.checkpoint import load_checkpoint
+        from ..model.train import load_checkpoint
 
         # The checkpoint carries its own model and train configs: a resumed run continues the run that wrote it.
         # Only its length follows this launch, so that a run can be extended (the LR schedule spans the new end).

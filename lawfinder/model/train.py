@@ -2,7 +2,8 @@
 
 The trainer is plain state (model, optimiser, step) plus one method, so a Ray actor or a test can drive it. bf16
 autocast on CUDA, fp32 on CPU; the LR comes from ``schedule.learning_rate`` at the current step; gradients are clipped
-at a global norm. Checkpointing lives in ``checkpoint.py`` (``Trainer.save_checkpoint`` delegates there).
+at a global norm. Checkpoint files are ``checkpoint.py``'s business; this module imports it (never the reverse):
+``Trainer.save_checkpoint`` delegates there and ``load_checkpoint`` rebuilds a trainer from what it reads.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 
 from ..overrides import check_fields
 from .build import BATCH_KEYS, SymbolicModel, build_model
+from .checkpoint import read_training_state, save_checkpoint
 from .config import ModelConfig
 from .optim import OPTIMIZERS, make_optimizer
 from .schedule import SCHEDULES, learning_rate
@@ -173,6 +175,17 @@ class Trainer:
             return float(self.model.loss(batch))
 
     def save_checkpoint(self, path, data_position: dict[str, Any] | None = None, **metadata: Any) -> None:
-        from .checkpoint import save_checkpoint
-
         save_checkpoint(path, self, data_position=data_position, **metadata)
+
+
+def load_checkpoint(path, device: torch.device | str = "cpu") -> Trainer:
+    """-> a ``Trainer`` in the state it was saved in (RNG states restored), with ``.data_position`` set."""
+    state = read_training_state(path)
+    trainer = Trainer(build_model(state.model_config), TrainConfig.from_dict(state.train_config), device)
+    trainer.model.load_state_dict(state.model)
+    trainer.optimizer.load_state_dict(state.optimizer)
+    trainer.step_count = state.step
+    trainer.data_position = state.data_position
+    trainer.metadata = state.metadata
+    state.restore_rng()
+    return trainer
