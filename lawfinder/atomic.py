@@ -1,5 +1,6 @@
 """Atomic file writes: every output lawfinder leaves (checkpoints, metrics, results, saved fits, caches) is written to a
-temporary file beside its target and renamed over it, so a crash leaves the old file or the new one, never half."""
+temporary file beside its target and renamed over it, so a crash leaves the old file or the new one, never half.
+``DamagedFile`` is the error for a file that was damaged after that (a disk, a copy or a user cut it short)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,8 @@ def write_bytes(path: str | os.PathLike, data: bytes, fsync: bool = False) -> Pa
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+class DamagedFile(ValueError):
+    """A file lawfinder wrote whose bytes no longer match what was written (truncated, altered): callers that can
+    fall back to an older copy (resuming training) catch this one and nothing broader."""

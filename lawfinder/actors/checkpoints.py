@@ -1,6 +1,7 @@
 """The run directory: checkpoint naming and policy (every N steps, keep the newest few, resume from the newest),
-the metrics JSON-lines file beside the checkpoints, and the launch counter that keeps relaunched producers on new
-random streams.
+the metrics JSON-lines file beside the checkpoints, the launch counter that keeps relaunched producers on new
+random streams, the check that the folder is writable before any actor starts, and the resume that falls back past
+damaged checkpoints (renamed ``*.damaged``, kept for a look, and named in a warning).
 
 Layout of ``--out DIR``::
 
@@ -14,10 +15,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 import msgpack
-from ..atomic import write_bytes
+
+from ..atomic import DamagedFile, write_bytes
 
 CHECKPOINT_PATTERN = re.compile(r"ckpt-(\d{8})\.pt\Z")
 METRICS_FILE = "metrics.jsonl"
@@ -46,6 +51,40 @@ def list_checkpoints(directory: str | os.PathLike) -> list[tuple[int, Path]]:
 def newest_checkpoint(directory: str | os.PathLike) -> Path | None:
     found = list_checkpoints(directory)
     return found[-1][1] if found else None
+
+
+def warn(message: str) -> None:
+    print(f"lawfinder: warning: {message}", file=sys.stderr, flush=True)
+
+
+def load_newest_valid(directory: str | os.PathLike, load: Callable[[Path], dict],
+                      report: Callable[[str], None] = warn) -> tuple[Path | None, dict | None]:
+    """Load the newest checkpoint that is intact: -> (its path, what ``load`` returned), or (None, None).
+
+    A damaged one (``load`` raised ``DamagedFile``: truncated, altered) is renamed ``NAME.damaged`` so that it is
+    neither resumed from nor pruned as a good one, and ``report`` says which was skipped and why. Any other error
+    (a foreign file, a newer format) is not damage and stops the resume rather than throwing the run away."""
+    for step, path in reversed(list_checkpoints(directory)):
+        try:
+            return path, load(path)
+        except DamagedFile as error:
+            kept = path.with_name(path.name + ".damaged")
+            os.replace(path, kept)
+            report(f"skipped damaged checkpoint {path.name} (step {step}): {error}; kept it as {kept.name}")
+    return None, None
+
+
+def check_writable(directory: str | os.PathLike, flag: str = "--out") -> Path:
+    """Create ``directory`` if needed and prove a file can be written there; ValueError in one line otherwise."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise ValueError(f"{flag} {str(directory)!r} is not a writable folder ({error.strerror or error})") \
+            from None
+    return directory
 
 
 def checkpoint_due(step: int, every: int, max_steps: int) -> bool:

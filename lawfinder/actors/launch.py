@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from .checkpoints import check_writable
 from .learners import LearnerSpec
 from .loop import LoopConfig
 from .placement import PRODUCER_RESOURCE, producer_options, trainer_options
@@ -40,17 +41,16 @@ class TrainJob:
 
 def connect(cpus: float = 1.0, log_to_driver: bool = True) -> dict:
     """Join ``RAY_ADDRESS`` when set (a cluster, or the cluster running this as a submitted job), else start a local
-    Ray with at least ``cpus`` logical CPUs. Returns the cluster's resources."""
-    import ray
+    Ray with at least ``cpus`` logical CPUs (``lawfinder.ray_connect``). Returns the cluster's resources."""
+    from ..ray_connect import connect as ray_connect
 
-    if not ray.is_initialized():
-        if os.environ.get("RAY_ADDRESS"):
-            ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=log_to_driver)
-        else:
-            # Logical CPUs may exceed the cores: the trainer spends part of its time waiting for data.
-            ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(cpus)), include_dashboard=False,
-                     log_to_driver=log_to_driver)
-    return ray.cluster_resources()
+    # Logical CPUs may exceed the cores: the trainer spends part of its time waiting for data.
+    return ray_connect(num_cpus=max(os.cpu_count() or 1, math.ceil(cpus)), log_to_driver=log_to_driver)
+
+
+def joins_cluster() -> bool:
+    """Whether ``connect`` joins a cluster (whose trainer may run on another node) rather than this machine's Ray."""
+    return bool(os.environ.get("RAY_ADDRESS")) and os.environ["RAY_ADDRESS"] != "local"
 
 
 def cpus_needed(job: TrainJob) -> float:
@@ -77,7 +77,11 @@ def start(job: TrainJob) -> Launched:
     trainer = ray.remote(TrainerActor).options(
         **trainer_options(resources, job.trainer_cpus, job.trainer_max_restarts)).remote(
         job.learner, job.out_dir, job.loop)
-    launch = ray.get(trainer.open_launch.remote())
+    try:
+        launch = ray.get(trainer.open_launch.remote())
+    except ray.exceptions.RayActorError as error:
+        # The trainer could not start (e.g. --out not writable on its node): its own one-line reason, not Ray's page.
+        raise ValueError(f"the trainer actor could not start: {_last_error_line(error)}") from None
     producer_class = ray.remote(Producer).options(
         **producer_options(resources, job.producer_cpus, job.producer_max_restarts))
     producers = [producer_class.remote(job.source, job.seed, index, launch) for index in range(job.producers)]
@@ -107,7 +111,16 @@ def capacity_warnings(job: TrainJob, resources: dict) -> list[str]:
     return warnings
 
 
+def _last_error_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    found = [line for line in lines if "Error:" in line and not line.startswith("ray.")]
+    return (found or lines or [type(error).__name__])[-1]
+
+
 def run_job(job: TrainJob) -> dict:
+    # Here the driver shares the trainer's disk; on a cluster the trainer checks on its own node as it starts.
+    if not joins_cluster():
+        check_writable(job.out_dir)
     connect(cpus_needed(job))
     launched = start(job)
     try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, newest_checkpoint, prune_checkpoints,
+from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, load_newest_valid, prune_checkpoints,
                           trim_metrics)
 from .meter import Meter, format_progress
 
@@ -49,11 +49,11 @@ class LoopConfig:
 
 
 def resume(learner: Learner, out_dir: str | Path) -> dict | None:
-    """Load the newest checkpoint in ``out_dir`` if there is one; returns its data position (None = fresh start)."""
-    path = newest_checkpoint(out_dir)
+    """Load the newest intact checkpoint in ``out_dir`` if there is one (damaged ones are skipped with a warning);
+    returns its data position (None = fresh start)."""
+    path, position = load_newest_valid(out_dir, learner.load)
     if path is None:
         return None
-    position = learner.load(path)
     # Lines written after that checkpoint describe steps that will be trained again.
     trim_metrics(out_dir, learner.step)
     return position

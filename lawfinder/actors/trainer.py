@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from .checkpoints import next_launch
+from .checkpoints import check_writable, next_launch
 from .learners import LearnerSpec, build_learner
 from .loop import LoopConfig, resume, train_loop
 from .ray_bindings import ray_puller, restart_count, whereabouts
@@ -17,7 +17,7 @@ from .ray_bindings import ray_puller, restart_count, whereabouts
 
 class TrainerActor:
     def __init__(self, spec: LearnerSpec, out_dir: str, loop: LoopConfig):
-        self.out_dir, self.loop = out_dir, loop
+        self.out_dir, self.loop = str(check_writable(out_dir)), loop
         self.learner = build_learner(spec)
         self.restarts = restart_count()
         self.position = resume(self.learner, out_dir)

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import ray
 
+from ..ray_connect import connect
 from .fitting import FitConfig, FitResult, draw_seed, fit_candidates
 from .parallel import chunk_bounds
 
@@ -31,8 +32,7 @@ class FitterPool:
     with Ray running, chunks are sized for the cluster's CPUs."""
 
     def __init__(self, n_workers: int | None = None):
-        if not ray.is_initialized():
-            ray.init(num_cpus=n_workers, include_dashboard=False, log_to_driver=False)
+        connect(num_cpus=n_workers, log_to_driver=False)
         cluster_cpus = int(ray.cluster_resources().get("CPU", 1))
         self.n_workers = min(n_workers or cluster_cpus, cluster_cpus)
         self.last_stats: dict[str, float] = {}

@@ -31,7 +31,7 @@ import msgpack
 import numpy as np
 import torch
 
-from ..atomic import write_bytes
+from ..atomic import DamagedFile, write_bytes
 from .build import SymbolicModel, build_model
 from .config import ModelConfig
 
@@ -41,7 +41,7 @@ MAGIC = b"LAWFINDER-CKPT\n"   # then a little-endian u32 header length, the JSON
 _ZIP_MAGIC = b"PK\x03\x04"      # a plain torch.save file (written before the header existed)
 
 
-class DamagedCheckpoint(ValueError):
+class DamagedCheckpoint(DamagedFile):
     """The file exists and claims to be a checkpoint, but its bytes do not match what was written."""
 
 

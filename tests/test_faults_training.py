@@ -1,0 +1,242 @@
+"""Faults around training and Ray (issue 19, items 2 and 3), one table row per case with its expected one-line
+error or behaviour: damaged checkpoints (verified on load, resume falls back past them and says so), an --out that
+cannot be written (refused before any actor starts), and Ray addresses that are dead, silent or malformed (a one-line
+error naming the address within the timeout, never a retry loop); without RAY_ADDRESS a local Ray is started
+explicitly, and joining a cluster never passes num_cpus. The cluster cases start a real ``ray start --head`` on
+ports of their own (run them under the exclusive lock).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from lawfinder.actors.checkpoints import check_writable, checkpoint_path, list_checkpoints, load_newest_valid
+from lawfinder.actors.learners import LearnerSpec, ModelLearner
+from lawfinder.actors.loop import resume
+from lawfinder.model.checkpoint import DamagedCheckpoint, load_model, save_model, verify
+from lawfinder.model.config import get_preset
+from lawfinder.model.build import build_model
+from lawfinder.ray_connect import RayConnectError, host_port, init_arguments, probe
+from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_DATA = ["--set-data", "simplify=false", "--set-data", "decontaminate=false", "--set-data", "max_points=32",
+             "--set-data", "max_operators=5"]
+
+
+def _run_dir(tmp_path: Path, steps=(2, 4)) -> Path:
+    """A run directory with flash-tiny checkpoints at ``steps``, written as a training run writes them."""
+    out = tmp_path / "run"
+    learner = ModelLearner(LearnerSpec(preset="flash-tiny", train_overrides=(("max_steps", 8),)))
+    for step in steps:
+        learner.trainer.step_count = step
+        learner.save(checkpoint_path(out, step), {"batches": {}, "samples": 8 * step, "launch": 0})
+    return out
+
+
+def _truncate(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _legacy(path: Path) -> None:
+    """Rewrite as a pre-header file (a plain torch.save zip, as the shipped weights were), then truncate it."""
+    data = path.read_bytes()
+    path.write_bytes(data[data.index(b"PK\x03\x04"):])
+    _truncate(path)
+
+
+# case -> (how the newest checkpoint is damaged, expected phrase in the warning)
+DAMAGE = {
+    "truncated (truncate -s to half)": (_truncate, "bytes (truncated)"),
+    "one byte altered": (_flip_byte, "SHA-256 does not match"),
+    "old zip format, truncated": (_legacy, "is damaged"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGE)
+def test_resume_falls_back_past_a_damaged_newest_checkpoint(case, tmp_path, capsys):
+    damage, phrase = DAMAGE[case]
+    out = _run_dir(tmp_path)
+    damage(checkpoint_path(out, 4))
+    with pytest.raises(DamagedCheckpoint, match=re.escape(phrase)):
+        verify(checkpoint_path(out, 4))
+    learner = ModelLearner(LearnerSpec(preset="flash-tiny", train_overrides=(("max_steps", 8),)))
+    position = resume(learner, out)
+    assert learner.step == 2 and position["samples"] == 16
+    warning = capsys.readouterr().err.strip()
+    assert len(warning.splitlines()) == 1 and "skipped damaged checkpoint ckpt-00000004.pt (step 4)" in warning
+    assert phrase in warning and "kept it as ckpt-00000004.pt.damaged" in warning
+    assert [step for step, _ in list_checkpoints(out)] == [2] and (out / "ckpt-00000004.pt.damaged").exists()
+
+
+def test_every_checkpoint_damaged_means_a_fresh_start_with_one_warning_each(tmp_path, capsys):
+    out = _run_dir(tmp_path)
+    for step in (2, 4):
+        _truncate(checkpoint_path(out, step))
+    learner = ModelLearner(LearnerSpec(preset="flash-tiny"))
+    assert resume(learner, out) is None and learner.step == 0
+    assert capsys.readouterr().err.count("skipped damaged checkpoint") == 2
+
+
+def test_a_foreign_newest_file_is_not_thrown_away_as_damage(tmp_path):
+    out = _run_dir(tmp_path)
+    checkpoint_path(out, 6).write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="not a readable lawfinder checkpoint"):
+        load_newest_valid(out, ModelLearner(LearnerSpec(preset="flash-tiny")).load)
+    assert checkpoint_path(out, 6).exists()
+
+
+def test_bf16_shards_round_trip_and_a_missing_or_altered_shard_is_named(tmp_path):
+    model = build_model(get_preset("flash-tiny"))
+    path = tmp_path / "weights.pt"
+    files = save_model(path, model, dtype=torch.bfloat16, max_file_bytes=300 * 1024)
+    assert len(files) > 2 and all(f.stat().st_size <= 300 * 1024 for f in files)
+    loaded, _ = load_model(path)
+    for name, tensor in model.state_dict().items():
+        assert loaded.state_dict()[name].dtype == tensor.dtype
+        assert torch.allclose(loaded.state_dict()[name], tensor.to(torch.bfloat16).float())
+    _flip_byte(files[1])
+    with pytest.raises(DamagedCheckpoint, match="shard-0"):
+        load_model(path)
+    files[1].unlink()
+    with pytest.raises(ValueError, match="missing beside it"):
+        load_model(path)
+    save_model(path, model)  # unsharded again: stale shards go
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.pt"]
+
+
+# case -> (the --out given, relative to tmp_path, and the expected one-line error)
+UNWRITABLE = {
+    "a file where the folder should be": ("afile/run", "is not a writable folder (Not a directory)"),
+    "inside /proc": ("/proc/lawfinder-run", "is not a writable folder"),
+}
+
+
+@pytest.mark.parametrize("case", UNWRITABLE)
+def test_out_folder_is_checked_before_anything_starts(case, tmp_path):
+    given, expected = UNWRITABLE[case]
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match=r"^--out '.*' " + re.escape(expected)):
+        check_writable(tmp_path / given)
+    assert check_writable(tmp_path / "new" / "run").is_dir()
+
+
+def test_without_ray_address_a_local_ray_is_started_explicitly_and_joining_never_sizes_the_cluster():
+    assert init_arguments(None, num_cpus=3)["address"] == "local"  # never "auto": a stale cluster file is ignored
+    assert init_arguments("local", num_cpus=3)["num_cpus"] == 3
+    joined = init_arguments("10.0.0.1:6379", num_cpus=3, num_gpus=1)
+    assert joined["address"] == "10.0.0.1:6379" and "num_cpus" not in joined and "num_gpus" not in joined
+    assert host_port("ray://head:10001") == ("head", 10001) and host_port("http://h:8265") == ("h", 8265)
+    with pytest.raises(RayConnectError, match="no running Ray cluster is recorded"):
+        host_port("auto", current_cluster=Path("/nonexistent/ray_current_cluster"))
+
+
+def _dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def silent_listener():
+    """A port that accepts connections and never answers (a firewall, another service): Ray would wait forever."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted = []
+    threading.Thread(target=lambda: [accepted.append(server.accept()) for _ in range(16)], daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+# case -> (RAY_ADDRESS, expected one-line error)
+ADDRESSES = {
+    "dead cluster": (lambda port: f"127.0.0.1:{_dead_port()}", "cannot reach the Ray cluster at '127.0.0.1:"),
+    "something silent listens there": (lambda port: f"127.0.0.1:{port}", "no Ray cluster answered at '127.0.0.1:"),
+    "not an address": (lambda port: "nonsense", "Ray address 'nonsense' is not host:port"),
+}
+
+
+@pytest.mark.parametrize("case", ADDRESSES)
+def test_a_bad_ray_address_is_one_line_within_the_timeout(case, silent_listener, tmp_path):
+    address, expected = ADDRESSES[case]
+    env = {**os.environ, "RAY_ADDRESS": address(silent_listener), "LAWFINDER_RAY_TIMEOUT": "3",
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "lawfinder", "train", "--preset", "flash-tiny", "--max-steps", "1",
+                             "--out", str(tmp_path / "run")], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lawfinder: error: ") and expected in lines[0], result.stderr
+    assert time.monotonic() - started < 60  # the timeout is 3 s; imports and start-up take the rest
+
+
+def test_probe_names_a_dead_address():
+    port = _dead_port()
+    with pytest.raises(RayConnectError, match=f"127.0.0.1:{port}.*unset RAY_ADDRESS"):
+        probe(f"127.0.0.1:{port}", 2)
+
+
+@pytest.fixture
+def gcs_head(tmp_path):
+    """A real ``ray start --head`` on ports of its own (no dashboard), stopped by terminating the process that owns
+    it (never ``ray stop``, which would stop every Ray on the machine)."""
+    from tests.test_deploy_multinode import free_ports
+
+    temp_dir = Path(__import__("tempfile").mkdtemp(prefix="lfgcs-", dir="/tmp"))  # Ray's socket paths stay short
+    gcs, client, agent, agent_grpc, metrics, runtime_env, node_manager, object_manager = free_ports(8)
+    # A token of its own: the test neither depends on nor touches ~/.ray.
+    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": __import__("secrets").token_hex(16)}
+    command = ["ray", "start", "--head", "--block", f"--port={gcs}", "--include-dashboard=false",
+               f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent}",
+               f"--dashboard-agent-grpc-port={agent_grpc}", f"--metrics-export-port={metrics}",
+               f"--runtime-env-agent-port={runtime_env}", f"--node-manager-port={node_manager}",
+               f"--object-manager-port={object_manager}", "--num-cpus=2", f"--temp-dir={temp_dir}",
+               "--disable-usage-stats"]
+    log = open(tmp_path / "head.log", "w")
+    head = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ray runtime started" not in (tmp_path / "head.log").read_text():
+            if head.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Ray head did not come up:\n{(tmp_path / 'head.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield f"127.0.0.1:{gcs}", env
+    finally:
+        head.terminate()  # `ray start --block` stops what it started on SIGTERM
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+            head.wait()
+        log.close()
+        __import__("shutil").rmtree(temp_dir, ignore_errors=True)
+
+
+@pytest.mark.ray
+def test_fit_with_n_jobs_joins_a_running_head(gcs_head):
+    """The case that failed with "num_cpus and num_gpus must not be provided": fit --n-jobs 2 with RAY_ADDRESS set."""
+    address, env = gcs_head
+    result = subprocess.run([sys.executable, "-m", "lawfinder", "fit", "examples/ohm.csv", "--target", "V",
+                             "--n-samples", "64", "--n-jobs", "2", "--seed", "0", "--top", "1"], cwd=REPO,
+                            env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "I * R" in result.stdout or "R * I" in result.stdout, result.stdout
