@@ -22,9 +22,10 @@ def main() -> int:
     import ray
 
     from lawfinder import Regressor
+    from lawfinder.ray_connect import connect
     from lawfinder.tables import read_table
 
-    ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False)
+    connect(num_cpus=os.cpu_count() or 2, log_to_driver=False)
     try:
         for name, target, truth in TABLES:
             table = read_table(HERE / name, target=target)

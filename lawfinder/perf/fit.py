@@ -117,11 +117,12 @@ def run_bench(args: argparse.Namespace) -> int:
         import ray
 
         from ..inference.ray_pool import FitterPool
+        from ..ray_connect import connect
 
         started = not ray.is_initialized()
         if started:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+            connect(num_cpus=args.workers, log_to_driver=False)
         pool = FitterPool(args.workers)
         pool.warm_up()
         if hasattr(os, "nice"):

@@ -70,9 +70,10 @@ def run_discover(args: argparse.Namespace) -> int:
     if args.ray:
         import ray as _ray
 
+        from ..ray_connect import connect
+
         ray = _ray
-        if not ray.is_initialized():
-            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+        connect(num_cpus=args.workers, log_to_driver=False)
     else:
         try:
             import ray as _ray
