@@ -2,7 +2,8 @@
 
 Connects to ``RAY_ADDRESS`` when set (so ``ray job submit -- lawfinder train ...`` runs on the cluster), else starts
 a local Ray. Progress lines come from the TrainerActor; metrics go to ``--out/metrics.jsonl`` beside the checkpoints.
-Running the same command again on the same ``--out`` resumes from the newest checkpoint.
+Running the same command again on the same ``--out`` resumes from the newest intact checkpoint. ``--init-from PATH``
+starts a new run from trained weights (e.g. the shipped model) with a fresh optimiser and LR schedule.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report-every", type=float, default=10.0, help="seconds between progress lines")
     p.add_argument("--depth", type=int, default=2, help="next_batch calls in flight per producer (backpressure)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-from", metavar="PATH", default=None,
+                   help="start from these weights (a model file or checkpoint; same architecture; fresh optimiser "
+                        "and schedule); ignored when --out already holds a checkpoint to resume")
     p.add_argument("--producer-cpus", type=float, default=1.0)
     p.add_argument("--trainer-cpus", type=float, default=1.0)
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")
@@ -42,7 +46,7 @@ def build_job(args: argparse.Namespace):
     from ..generate.config import parse_override
     from ..overrides import parse_assignment
     from ..model.config import PRESETS as MODEL_PRESETS
-    from ..model.config import ModelConfig
+    from ..model.config import ModelConfig, get_preset
     from .launch import TrainJob
     from .learners import LearnerSpec, train_config_for
     from .loop import LoopConfig
@@ -58,6 +62,7 @@ def build_job(args: argparse.Namespace):
     # The LR schedule spans the run, and the batch the producers make is the batch the trainer steps on.
     train_overrides += [("max_steps", max_steps), ("batch_size", batch_size)]
     data = args.data or ("scaling-laws" if args.preset.startswith("sl-") else "flash-ansr")
+    init_from = _checked_init_from(args.init_from, get_preset(args.preset, **dict(model_overrides)))
     return TrainJob(
         out_dir=args.out,
         loop=LoopConfig(max_steps=max_steps, checkpoint_every=args.checkpoint_every, keep_checkpoints=args.keep,
@@ -65,7 +70,7 @@ def build_job(args: argparse.Namespace):
         source=SourceSpec(kind="generator", preset=data, batch_size=batch_size,
                           overrides=tuple(parse_override(text) for text in args.set_data)),
         learner=LearnerSpec(kind="model", preset=args.preset, model_overrides=model_overrides,
-                            train_overrides=tuple(train_overrides), seed=args.seed),
+                            train_overrides=tuple(train_overrides), seed=args.seed, init_from=init_from),
         producers=args.producers, seed=args.seed, depth=args.depth, producer_cpus=args.producer_cpus,
         trainer_cpus=args.trainer_cpus)
 
@@ -98,6 +103,21 @@ def format_summary(summary: dict, job) -> str:
     if summary.get("dropped_producers"):
         lines.append(f"  dropped producers: {summary['dropped_producers']}")
     return "\n".join(lines)
+
+
+def _checked_init_from(path: str | None, config) -> str | None:
+    """``--init-from`` as an absolute path (the trainer may run elsewhere), refused at once when its weights cannot
+    start this model (missing, damaged, another architecture) rather than inside the trainer actor."""
+    if path is None:
+        return None
+    import os
+
+    from ..model.checkpoint import architecture_difference
+
+    difference = architecture_difference(path, config)
+    if difference:
+        raise ValueError(f"--init-from {path!r}: its architecture differs from this model's ({difference})")
+    return os.path.abspath(path)
 
 
 def _train_config_class():

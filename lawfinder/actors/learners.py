@@ -26,6 +26,7 @@ class LearnerSpec:
     model_overrides: tuple = ()    # (field, value) pairs for ModelConfig
     train_overrides: tuple = ()    # (field, value) pairs for TrainConfig
     seed: int = 0
+    init_from: str | None = None   # weights to start from (a fresh run only; a checkpoint in the run dir wins)
 
     def __post_init__(self):
         if self.kind not in LEARNER_KINDS:
@@ -60,6 +61,10 @@ class ModelLearner:
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.trainer = Trainer.create(model_config, train_config, self.device)
         self._max_steps = train_config.max_steps
+        if spec.init_from:
+            from ..model.checkpoint import init_weights
+
+            init_weights(self.trainer.model, spec.init_from)
 
     @property
     def step(self) -> int:

@@ -11,7 +11,7 @@ wrong (torch's own zip reader can abort the whole process on a truncated file). 
 optimiser state, step (which fixes the LR schedule), every RNG state and the caller's opaque ``data_position``; the
 trainer rebuilds itself from that record (``lawfinder.model.train.load_checkpoint``), so this module never imports
 the trainer. ``save_model`` / ``load_model`` carry only what inference needs, optionally in bf16 and split into shards
-of bounded size (``<name>.shard-K.pt`` beside the index file) for places that limit file sizes.
+of bounded size (``NAME.shard-K-HASH.pt`` beside the index file) for places that limit file sizes.
 """
 
 from __future__ import annotations
@@ -201,10 +201,6 @@ def read_training_state(path: str | os.PathLike) -> TrainingState:
                          rng=(payload["rng"], meta["rng"]))
 
 
-def _shard_path(path: Path, index: int) -> Path:
-    return path.with_name(f"{path.stem}.shard-{index}{path.suffix}")
-
-
 def _shards(state: dict[str, torch.Tensor], max_bytes: int) -> list[dict[str, torch.Tensor]]:
     """Tensors grouped in order so that each group's data stays under ``max_bytes`` (a bigger tensor goes alone)."""
     groups: list[dict[str, torch.Tensor]] = [{}]
@@ -223,32 +219,44 @@ def _shards(state: dict[str, torch.Tensor], max_bytes: int) -> list[dict[str, to
 _SHARD_OVERHEAD = 256 * 1024
 
 
+def _old_shards(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.stem}.shard-*{path.suffix}"))
+
+
 def save_model(path: str | os.PathLike, model: SymbolicModel, dtype: torch.dtype | None = None,
                max_file_bytes: int | None = None, **metadata: Any) -> list[Path]:
     """Weights and config only (for inference); ``dtype=torch.bfloat16`` halves the file. With ``max_file_bytes``
-    the tensors go into shard files beside ``path`` (``NAME.shard-K.pt``), each below that size, and ``path`` holds
-    the config and the shards' names and hashes. Returns every file written."""
+    the tensors go into shard files beside ``path`` (``NAME.shard-K-HASH.pt``, each below that size) and ``path``
+    holds the config and the shards' names and hashes. Shards are written under new names before ``path`` is
+    replaced, and the previous shards removed after, so a reader sees the old set or the new one. Returns the files
+    written."""
     path = Path(path)
     state = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v).contiguous()
              for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "version": VERSION, "kind": "model", "model_config": model.config.to_dict(),
             "torch": torch.__version__, "extra": metadata}
+    previous = _old_shards(path)
     total = sum(t.numel() * t.element_size() for t in state.values())
-    if max_file_bytes is None or total + _SHARD_OVERHEAD <= max_file_bytes:
-        for stale in path.parent.glob(f"{path.stem}.shard-*{path.suffix}"):
-            stale.unlink()
-        _atomic_torch_save({"meta": _pack(meta), "model": state}, path)
-        return [path]
-    if max_file_bytes <= _SHARD_OVERHEAD:
-        raise ValueError(f"max_file_bytes={max_file_bytes} leaves no room for tensor data")
     written, listing = [], []
-    for index, group in enumerate(_shards(state, max_file_bytes - _SHARD_OVERHEAD)):
-        shard = _shard_path(path, index)
-        shard_meta = {"format": FORMAT, "version": VERSION, "kind": "model-shard", "index": index}
-        _atomic_torch_save({"meta": _pack(shard_meta), "model": group}, shard)
-        listing.append({"file": shard.name, "sha256": hashlib.sha256(verified_bytes(shard)).hexdigest()})
-        written.append(shard)
-    _atomic_torch_save({"meta": _pack({**meta, "shards": listing}), "model": {}}, path)
+    if max_file_bytes is not None and total + _SHARD_OVERHEAD > max_file_bytes:
+        if max_file_bytes <= _SHARD_OVERHEAD:
+            raise ValueError(f"max_file_bytes={max_file_bytes} leaves no room for tensor data")
+        for index, group in enumerate(_shards(state, max_file_bytes - _SHARD_OVERHEAD)):
+            buffer = io.BytesIO()
+            torch.save({"meta": _pack({"format": FORMAT, "version": VERSION, "kind": "model-shard", "index": index}),
+                        "model": group}, buffer)
+            body = _envelope(buffer.getvalue())
+            digest = hashlib.sha256(body).hexdigest()
+            shard = path.with_name(f"{path.stem}.shard-{index}-{digest[:12]}{path.suffix}")
+            write_bytes(shard, body, fsync=True)
+            listing.append({"file": shard.name, "sha256": digest})
+            written.append(shard)
+        meta["shards"] = listing
+        state = {}
+    _atomic_torch_save({"meta": _pack(meta), "model": state}, path)
+    for stale in previous:
+        if stale not in written:
+            stale.unlink(missing_ok=True)
     return [path, *written]
 
 
@@ -258,7 +266,8 @@ def _model_state(path: Path, payload: dict[str, Any], meta: dict[str, Any]) -> d
         shard = path.with_name(entry["file"])
         if not shard.is_file():
             raise ValueError(f"{str(path)!r} lists the shard {entry['file']!r}, which is missing beside it")
-        if hashlib.sha256(verified_bytes(shard)).hexdigest() != entry["sha256"]:
+        verified_bytes(shard)
+        if hashlib.sha256(shard.read_bytes()).hexdigest() != entry["sha256"]:
             raise DamagedCheckpoint(f"shard {str(shard)!r} is not the one {str(path)!r} was written with")
         shard_payload, _ = _read(shard)
         state.update(shard_payload["model"])
