@@ -27,6 +27,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.perf.fit",
     "lawfinder.evaluation.cli",
     "lawfinder.perf.pipeline",
+    "lawfinder.evaluation.promote",
 )
 
 

@@ -1,0 +1,272 @@
+"""``lawfinder bench promote NEW --against default``: the promotion gate for the shipped model.
+
+Both models are measured in one run on this machine's CPU, on the same fixed FastSRB subset (23 equations spread
+evenly over the 115, the first dataset of each, Flash-ANSR's float32 protocol), at the same sample budget (512) and
+with the same seed per problem, the two models taking turns problem by problem so that a machine whose load drifts
+treats both alike.
+
+The rule (``decide``): NEW replaces the shipped weights only if it
+  1. recovers strictly more problems (vNRR, validation FVU < 1e-7), and
+  2. reaches R² > 0.99 on at least as many, and
+  3. is better with probability >= 0.9 under a paired bootstrap over equations (1,000 resamples of the per-equation
+     differences; ties count as not better).
+So an equal model (e.g. the shipped model against itself) is never promoted, and one lucky problem is not enough
+(with no losses, three more recoveries out of 23 are needed to pass 3).
+
+Replacing is atomic: the new weights are written beside the shipped file (bf16; shards under new names) and renamed
+over it. Every run appends its table to docs/model-card.md ("Promotion gate"), and the candidate's lease to its
+"Training history", promoted or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GATE_EQUATIONS = 23
+GATE_SAMPLES = 512
+GATE_DATASETS = 1
+MIN_P_BETTER = 0.9
+N_RESAMPLES = 1000
+CARD = Path("docs/model-card.md")
+GATE_MARK = "<!-- lawfinder bench promote: gate rows go above this line -->"
+LEASE_MARK = "<!-- lawfinder bench promote: lease rows go above this line -->"
+
+
+@dataclass
+class Side:
+    """One model's results on the gate's problems."""
+
+    label: str
+    path: Path
+    records: list[dict] = field(default_factory=list)
+
+    def recovered(self, name: str = "recovered_val") -> int:
+        return sum(bool(r[name]) for r in self.records)
+
+
+@dataclass
+class Verdict:
+    promote: bool
+    reason: str
+    delta: float        # vNRR difference (candidate - shipped), points, over equations
+    low: float
+    high: float
+    p_better: float
+
+
+def paired_bootstrap(new: list[float], old: list[float], n_resamples: int = N_RESAMPLES,
+                     seed: int = 0) -> tuple[float, float, float, float]:
+    """Mean difference (new - old) over paired units, its 95% percentile interval, and P(difference > 0) under
+    resampling the pairs."""
+    import numpy as np
+
+    diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
+    if diff.size == 0:
+        return math.nan, math.nan, math.nan, 0.0
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, size=(n_resamples, diff.size))].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(diff.mean()), float(low), float(high), float(np.mean(means > 0))
+
+
+def decide(new: Side, old: Side, n_resamples: int = N_RESAMPLES, seed: int = 0) -> Verdict:
+    """The rule in the module docstring."""
+    from .harness import per_equation
+
+    a, b = per_equation(new.records, "recovered_val"), per_equation(old.records, "recovered_val")
+    keys = sorted(a)
+    delta, low, high, p = paired_bootstrap([a[k] for k in keys], [b[k] for k in keys], n_resamples, seed)
+    gained, r2_new, r2_old = new.recovered() - old.recovered(), new.recovered("accurate_val"), \
+        old.recovered("accurate_val")
+    if gained <= 0:
+        reason = f"it recovers {new.recovered()} problems, the shipped model {old.recovered()}: not more"
+    elif r2_new < r2_old:
+        reason = f"it reaches R² > 0.99 on fewer problems ({r2_new} vs {r2_old})"
+    elif p < MIN_P_BETTER:
+        reason = f"P(better) = {p:.2f} under the paired bootstrap is below {MIN_P_BETTER}"
+    else:
+        reason = (f"+{gained} problems recovered, R² > 0.99 on {r2_new} vs {r2_old}, P(better) = {p:.2f} "
+                  f">= {MIN_P_BETTER}")
+        return Verdict(True, reason, 100 * delta, 100 * low, 100 * high, p)
+    return Verdict(False, reason, 100 * delta, 100 * low, 100 * high, p)
+
+
+def resolve(spec: str) -> Path:
+    """``default`` (or another shipped name) -> its file in the package; anything else is a path."""
+    from ..inference.proposal import SHIPPED_DIR
+
+    path = SHIPPED_DIR / f"{spec}.pt" if "/" not in spec and not spec.endswith(".pt") else Path(spec)
+    if not path.is_file():
+        raise ValueError(f"model {spec!r}: no such file ({path})")
+    return path
+
+
+def measure(new: Side, old: Side, equations: int, datasets: int, budget: int, seed: int,
+            progress=None) -> None:
+    """Fit every gate problem with both models in turn (same data, same seed per problem)."""
+    from dataclasses import replace
+
+    from .datasets import PRESETS
+    from .harness import score
+    from .methods import Budget, RegressorMethod, Task
+    from .metrics import load_simplifier
+    from .sweeps import Selection
+
+    config = replace(PRESETS["short"], precision="float32")
+    _, problems = Selection(subset=equations, datasets=datasets, include_excluded=False).resolve(config)
+    simplify = load_simplifier()
+    methods = [(side, RegressorMethod(model=str(side.path), name=side.label)) for side in (new, old)]
+    for i, dataset in enumerate(problems):
+        task = Task(X=dataset.X_fit, y=dataset.y_fit, feature_names=[v.name for v in dataset.equation.variables],
+                    truth=dataset.equation.tokens, seed=seed + i)
+        for side, method in methods:
+            start = time.perf_counter()
+            error = None
+            try:
+                prediction = method.fit_predict(task, Budget(budget))
+            except Exception as exc:  # noqa: BLE001 - e.g. more columns than the model reads: a scored failure
+                prediction, error = None, str(exc).splitlines()[0]
+            record = {**score(dataset, prediction, simplify), "seconds": time.perf_counter() - start}
+            if error:
+                record["error"] = error
+            side.records.append(record)
+            if progress is not None:
+                progress(side.label, i + 1, len(problems), record)
+
+
+def _rate(side: Side, metric: str, seed: int) -> str:
+    from .harness import summarize
+
+    s = summarize(side.records, n_resamples=N_RESAMPLES, seed=seed)["main"][metric]
+    return f"{100 * s['value']:.1f} [{100 * s['low']:.1f}, {100 * s['high']:.1f}]"
+
+
+def table(new: Side, old: Side, verdict: Verdict, seed: int) -> str:
+    import numpy as np
+
+    n = len(new.records)
+    rows = [("vNRR %", _rate(new, "vNRR", seed), _rate(old, "vNRR", seed)),
+            ("R² > 0.99 %", _rate(new, "accuracy_r2", seed), _rate(old, "accuracy_r2", seed)),
+            ("recovered", f"{new.recovered()}/{n}", f"{old.recovered()}/{n}"),
+            ("R² > 0.99", f"{new.recovered('accurate_val')}/{n}", f"{old.recovered('accurate_val')}/{n}"),
+            ("s/problem (median)", f"{np.median([r['seconds'] for r in new.records]):.2f}",
+             f"{np.median([r['seconds'] for r in old.records]):.2f}")]
+    width = max(len(r[1]) for r in rows) + 2
+    lines = [f"{'':20s}{'candidate':<{width}}shipped",
+             *[f"{a:20s}{b:<{width}}{c}" for a, b, c in rows],
+             f"paired over equations: Δ vNRR = {verdict.delta:+.1f} points [{verdict.low:+.1f}, {verdict.high:+.1f}], "
+             f"P(candidate better) = {verdict.p_better:.2f} ({N_RESAMPLES} resamples)"]
+    return "\n".join(lines)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def _history(path: Path) -> list[dict]:
+    from ..model.checkpoint import read_metadata
+
+    return list(read_metadata(path).get("extra", {}).get("history", []))
+
+
+def _insert_row(text: str, mark: str, row: str) -> str:
+    if mark not in text:
+        raise ValueError(f"the model card has no line {mark!r} to append the row above")
+    return text.replace(mark, f"{row}\n{mark}", 1)
+
+
+def card_rows(new: Side, old: Side, verdict: Verdict, minutes: float, seed: int, equations: int, budget: int,
+              date: str) -> tuple[str, str | None]:
+    """(gate row, lease row or None when the candidate carries no lease history)."""
+    history = _history(new.path)
+    samples = sum(h.get("samples", 0) for h in history)
+    gate = (f"| {date} | `{new.path.name}` {_sha(new.path)} | {samples:,} | {equations} eq × {budget} samples | "
+            f"{_rate(new, 'vNRR', seed)} | {_rate(old, 'vNRR', seed)} | {new.recovered('accurate_val')} / "
+            f"{old.recovered('accurate_val')} | {verdict.delta:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}], "
+            f"P = {verdict.p_better:.2f} | {'**promoted**' if verdict.promote else 'kept shipped'} | "
+            f"{minutes:.1f} |")
+    if not history:
+        return gate, None
+    last = history[-1]
+    totals = {k: sum(h.get(k) or 0 for h in history) for k in ("samples", "flops", "gpu_minutes")}
+    lease = (f"| {last.get('date', '?')} | {last.get('device', '?')} | {last.get('preset', '?')} | "
+             f"{'continued' if last.get('continued') else 'fresh'} | {last.get('samples', 0):,} / "
+             f"{totals['samples']:,} | {last.get('flops', 0):.2g} / {totals['flops']:.2g} | "
+             f"{last.get('gpu_minutes', 0):.1f} / {totals['gpu_minutes']:.1f} | "
+             f"{(last.get('final_loss') or math.nan):.2f} | {'yes' if verdict.promote else 'no'} |")
+    return gate, lease
+
+
+def replace_shipped(new: Path, target: Path, verdict: Verdict, date: str) -> list[Path]:
+    """Write ``new`` over ``target`` atomically, in bf16 (sharded when over 16 MiB), keeping its metadata."""
+    import torch
+
+    from ..model.checkpoint import load_model, read_metadata, save_model
+    from ..shipping import MAX_FILE_BYTES
+
+    model, _ = load_model(new)
+    extra = dict(read_metadata(new).get("extra", {}))
+    extra["promoted"] = {"date": date, "from": new.name, "rule": verdict.reason}
+    return save_model(target, model, dtype=torch.bfloat16, max_file_bytes=MAX_FILE_BYTES, **extra)
+
+
+def register_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("promote", help="replace the shipped model by NEW only if it beats it on a FastSRB subset",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("new", help="candidate weights (e.g. the candidate.pt deploy/train_shipped.sh brings back)")
+    p.add_argument("--against", default="default", help="shipped name or path to beat (default: default)")
+    p.add_argument("--equations", type=int, default=GATE_EQUATIONS, help=f"FastSRB subset (default {GATE_EQUATIONS})")
+    p.add_argument("--datasets", type=int, default=GATE_DATASETS, help="datasets per equation (default 1)")
+    p.add_argument("--budget", type=int, default=GATE_SAMPLES, help=f"samples per problem (default {GATE_SAMPLES})")
+    p.add_argument("--seed", type=int, default=0, help="problem i uses seed+i for both models (default 0)")
+    p.add_argument("--card", default=str(CARD), help="model card to append the tables to (default docs/model-card.md)")
+    p.add_argument("--no-card", action="store_true", help="do not touch the model card")
+    p.add_argument("--dry-run", action="store_true", help="measure and decide, but never replace the shipped model")
+    p.add_argument("--quiet", action="store_true", help="no per-problem progress lines")
+    p.set_defaults(func=run_promote)
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    from ..atomic import write_text
+
+    started = time.perf_counter()
+    new, old = Side("candidate", resolve(args.new)), Side("shipped", resolve(args.against))
+    card = Path(args.card)
+    if not args.no_card and not card.is_file():
+        raise ValueError(f"--card {str(card)!r} does not exist (or pass --no-card)")
+
+    def show(label, i, n, record):
+        status = "ok" if record["recovered_val"] else ("error" if "error" in record else "-")
+        print(f"  [{label}] {i}/{n} {record['equation']} vNRR:{status} {record['seconds']:.1f}s", file=sys.stderr,
+              flush=True)
+
+    measure(new, old, args.equations, args.datasets, args.budget, args.seed, None if args.quiet else show)
+    verdict = decide(new, old, seed=args.seed)
+    minutes = (time.perf_counter() - started) / 60
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    print(f"promotion gate: {new.path} against {old.path}\n"
+          f"{len(new.records)} FastSRB problems ({args.equations} equations × {args.datasets} dataset), "
+          f"{args.budget} samples, seeds {args.seed}..{args.seed + len(new.records) - 1}, both models in turn, "
+          f"{minutes:.1f} min")
+    print(table(new, old, verdict, args.seed))
+    replaced = []
+    if verdict.promote and not args.dry_run:
+        replaced = replace_shipped(new.path, old.path, verdict, date)
+    action = ("PROMOTED: wrote " + ", ".join(str(p) for p in replaced)) if replaced else \
+        ("would promote (--dry-run)" if verdict.promote else "KEPT the shipped model")
+    print(f"verdict: {action} — {verdict.reason}")
+    if not args.no_card:
+        gate, lease = card_rows(new, old, verdict, minutes, args.seed, args.equations, args.budget, date)
+        text = _insert_row(card.read_text(encoding="utf-8"), GATE_MARK, gate)
+        if lease:
+            text = _insert_row(text, LEASE_MARK, lease)
+        write_text(card, text)
+        print(f"appended the gate's row{' and the lease' if lease else ''} to {card}")
+    return 0
