@@ -186,8 +186,8 @@ def card_rows(new: Side, old: Side, verdict: Verdict, minutes: float, seed: int,
               date: str) -> tuple[str, str | None]:
     """(gate row, lease row or None when the candidate carries no lease history)."""
     history = _history(new.path)
-    samples = sum(h.get("samples", 0) for h in history)
-    gate = (f"| {date} | `{new.path.name}` {_sha(new.path)} | {samples:,} | {equations} eq × {budget} samples | "
+    samples = f"{sum(h.get('samples', 0) for h in history):,}" if history else "not recorded in the file"
+    gate = (f"| {date} | `{new.path.name}` {_sha(new.path)} | {samples} | {equations} eq × {budget} samples | "
             f"{_rate(new, 'vNRR', seed)} | {_rate(old, 'vNRR', seed)} | {new.recovered('accurate_val')} / "
             f"{old.recovered('accurate_val')} | {verdict.delta:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}], "
             f"P = {verdict.p_better:.2f} | {'**promoted**' if verdict.promote else 'kept shipped'} | "
