@@ -240,3 +240,25 @@ def test_fit_with_n_jobs_joins_a_running_head(gcs_head):
                             env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "I * R" in result.stdout or "R * I" in result.stdout, result.stdout
+
+
+@pytest.mark.ray
+def test_a_stale_cluster_file_is_not_joined_without_ray_address(tmp_path):
+    """A dead ``ray start --head`` leaves ray_current_cluster behind; plain ``ray.init`` would join that address.
+    The file lives in a temp dir of this test's own (Ray reads it under $TMPDIR), never the machine's /tmp/ray."""
+    import shutil
+    import tempfile
+
+    temp = Path(tempfile.mkdtemp(prefix="lfstale-", dir="/tmp"))  # Ray's socket paths stay short
+    try:
+        (temp / "ray").mkdir()
+        (temp / "ray" / "ray_current_cluster").write_text(f"127.0.0.1:{_dead_port()}\n")
+        env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "TMPDIR": str(temp),
+               "RAY_USAGE_STATS_ENABLED": "0"}
+        result = subprocess.run([sys.executable, "-m", "lawfinder", "train", "--preset", "flash-tiny", "--producers",
+                                 "1", "--batch-size", "8", "--max-steps", "2", "--out", str(tmp_path / "run"),
+                                 *TINY_DATA], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "trained 0 -> 2 steps" in result.stdout
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
