@@ -48,7 +48,7 @@ export PYTHONPATH=${PYTHONPATH:-$PWD}
 DEVICE=$("$PY" -c "import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')")
 
 left=$(( TIME_BUDGET - ($(date +%s) - T0) ))
-eval "$("$PY" -m lawfinder.shipping plan --preset "$PRESET" --seconds-left "$left" --batch-size "$BATCH" \
+eval "$("$PY" -m lawfinder.actors.shipping plan --preset "$PRESET" --seconds-left "$left" --batch-size "$BATCH" \
     --shipped "$SHIPPED" ${RATE:+--rate "$RATE"} ${OVERHEAD_S:+--overhead-seconds "$OVERHEAD_S" --min-train-seconds 1})"
 say "$PLAN_NOTE"
 say "$PRESET on $DEVICE: $PLAN_MAX_STEPS steps x $BATCH at ${PLAN_RATE} samples/s ($PLAN_RATE_SOURCE), cut at ${PLAN_TRAIN_SECONDS}s"
@@ -66,7 +66,7 @@ timeout --signal=INT $(( ${PLAN_TRAIN_SECONDS%.*} + 120 )) \
 
 data_args=(); prev=""
 for arg in ${EXTRA_TRAIN_ARGS:-}; do [[ $arg == *=* && $prev == --set-data ]] && data_args+=(--set-data "$arg"); prev=$arg; done
-"$PY" -m lawfinder.shipping export --run "$RUN" --target "$EXPORT/candidate.pt" --preset "$PRESET" \
+"$PY" -m lawfinder.actors.shipping export --run "$RUN" --target "$EXPORT/candidate.pt" --preset "$PRESET" \
     --batch-size "$BATCH" --gpu-seconds $(( $(date +%s) - T0 )) --device "$DEVICE" \
     ${PLAN_INIT_FROM:+--init-from "$PLAN_INIT_FROM"} "${data_args[@]}" > "$EXPORT/lease.json"
 cp "$RUN/metrics.jsonl" "$EXPORT/metrics.jsonl"

@@ -209,7 +209,7 @@ def replace_shipped(new: Path, target: Path, verdict: Verdict, date: str) -> lis
     import torch
 
     from ..model.checkpoint import load_model, read_metadata, save_model
-    from ..shipping import MAX_FILE_BYTES
+    from ..actors.shipping import MAX_FILE_BYTES
 
     model, _ = load_model(new)
     extra = dict(read_metadata(new).get("extra", {}))

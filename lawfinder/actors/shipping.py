@@ -8,7 +8,7 @@
   (samples, FLOPs, GPU minutes per lease and in total) in its metadata, for the promotion gate
   (``lawfinder bench promote``) to judge.
 
-Run as ``python -m lawfinder.shipping plan|export ...``; the recipe script is the only caller besides the tests.
+Run as ``python -m lawfinder.actors.shipping plan|export ...``; the recipe script is the only caller besides the tests.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .inference.proposal import SHIPPED_DIR, SHIPPED_NAME
+from ..inference.proposal import SHIPPED_DIR, SHIPPED_NAME
 
 SHIPPED = SHIPPED_DIR / f"{SHIPPED_NAME}.pt"
 MAX_FILE_BYTES = 16 * 2**20          # what one file brought back from the GPU machine may weigh
@@ -48,7 +48,7 @@ class Plan:
 
 def history_of(path: Path) -> list[dict]:
     """The lease history stored in a model file's metadata ([] for files without one, or no file)."""
-    from .model.checkpoint import read_metadata
+    from ..model.checkpoint import read_metadata
 
     if not Path(path).is_file():
         return []
@@ -59,8 +59,8 @@ def plan(preset: str, seconds_left: float, batch_size: int, shipped: Path = SHIP
          model_overrides: dict | None = None, overhead_s: float = START_S + EXPORT_S,
          min_train_s: float = MIN_TRAIN_S) -> Plan:
     """How long and from where the lease trains (see the module docstring). ValueError when no time is left."""
-    from .model.checkpoint import architecture_difference
-    from .model.config import get_preset
+    from ..model.checkpoint import architecture_difference
+    from ..model.config import get_preset
 
     train_seconds = seconds_left - overhead_s
     if train_seconds < min_train_s:
@@ -92,9 +92,9 @@ def _flops_per_sample(model, data_overrides: list[str], n: int = 256) -> tuple[f
     import numpy as np
     import pyarrow.compute as pc
 
-    from .generate.config import parse_override, preset
-    from .generate.generator import Generator
-    from .model.flops import encoder_tokens, estimate_flops, linear_parameters
+    from ..generate.config import parse_override, preset
+    from ..generate.generator import Generator
+    from ..model.flops import encoder_tokens, estimate_flops, linear_parameters
 
     config = preset("flash-ansr", **dict(parse_override(text) for text in data_overrides))
     batch = Generator(config, seed=12345).sample_batch(n)
@@ -108,7 +108,7 @@ def _flops_per_sample(model, data_overrides: list[str], n: int = 256) -> tuple[f
 def lease_record(run_dir: Path, trainer, preset: str, batch_size: int, gpu_seconds: float, device: str,
                  data_overrides: list[str], continued: bool) -> dict:
     """One row of the training history for the lease that trained ``run_dir``."""
-    from .actors.checkpoints import read_metrics
+    from .checkpoints import read_metrics
 
     records = read_metrics(run_dir)
     last = records[-1] if records else {}
@@ -128,9 +128,9 @@ def export(run_dir: Path, target: Path, preset: str, batch_size: int, gpu_second
     history of its weights: the history of ``init_from``'s weights, then this lease. Returns this lease's row."""
     import torch
 
-    from .actors.checkpoints import load_newest_valid
-    from .model.checkpoint import save_model
-    from .model.train import load_checkpoint
+    from .checkpoints import load_newest_valid
+    from ..model.checkpoint import save_model
+    from ..model.train import load_checkpoint
 
     path, trainer = load_newest_valid(run_dir, load_checkpoint)
     if path is None:
@@ -145,7 +145,7 @@ def export(run_dir: Path, target: Path, preset: str, batch_size: int, gpu_second
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lawfinder.shipping", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m lawfinder.actors.shipping", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("plan", help="print the lease's plan as shell assignments")
@@ -170,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "plan":
-            from .model.config import ModelConfig
-            from .overrides import parse_assignment
+            from ..model.config import ModelConfig
+            from ..overrides import parse_assignment
 
             overrides = dict(parse_assignment(ModelConfig, t, "--set-model") for t in args.set_model)
             result = plan(args.preset, args.seconds_left, args.batch_size, Path(args.shipped), args.rate, overrides,
