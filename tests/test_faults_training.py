@@ -262,3 +262,35 @@ def test_a_stale_cluster_file_is_not_joined_without_ray_address(tmp_path):
         assert "trained 0 -> 2 steps" in result.stdout
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+
+
+# case -> (--init-from given, expected one-line error); both refused before Ray starts
+INIT_FROM = {
+    "another architecture": ("3-variable", "its architecture differs from this model's (max_variables=3 vs 17)"),
+    "no such file": ("/nonexistent/weights.pt", "does not exist or is not a file"),
+}
+
+
+@pytest.mark.parametrize("case", INIT_FROM)
+def test_init_from_is_refused_in_one_line_before_anything_starts(case, tmp_path, capsys):
+    from lawfinder.cli import main
+
+    given, expected = INIT_FROM[case]
+    tiny3 = tmp_path / "tiny3.pt"
+    save_model(tiny3, build_model(get_preset("flash-tiny", max_variables=3)))
+    path = str(tiny3) if given == "3-variable" else given
+    code = main(["train", "--preset", "flash-tiny", "--max-steps", "1", "--out", str(tmp_path / "run"),
+                 "--init-from", path])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and expected in err
+
+
+def test_init_from_copies_the_weights_and_a_checkpoint_in_out_still_wins(tmp_path):
+    source = build_model(get_preset("flash-tiny"))
+    weights = tmp_path / "w.pt"
+    save_model(weights, source)
+    learner = ModelLearner(LearnerSpec(preset="flash-tiny", init_from=str(weights)))
+    assert all(torch.equal(learner.trainer.model.state_dict()[k], v) for k, v in source.state_dict().items())
+    out = _run_dir(tmp_path)  # a run already under way: its checkpoint, not the weights, decides
+    resume(learner, out)
+    assert learner.step == 4

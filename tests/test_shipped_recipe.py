@@ -50,7 +50,7 @@ def test_recipe_continues_from_shipped_weights_and_brings_back_a_bf16_candidate(
                          "flops": 1e9, "gpu_minutes": 1.0, "samples_per_s": 100.0}])
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env.update(PRESET="flash-tiny", BATCH="16", PRODUCERS="1", TIME_BUDGET="40", OVERHEAD_S="30",
+    env.update(PRESET="flash-tiny", BATCH="16", PRODUCERS="1", TIME_BUDGET="34", OVERHEAD_S="30",
                PYTHON="python", SHIPPED=str(shipped), OUT=str(out), EXTRA_TRAIN_ARGS=TINY_DATA,
                RAY_USAGE_STATS_ENABLED="0")
     result = subprocess.run(["bash", "deploy/train_shipped.sh", str(tmp_path / "run")], cwd=REPO, env=env,
