@@ -48,14 +48,18 @@ export PYTHONPATH=${PYTHONPATH:-$PWD}
 DEVICE=$("$PY" -c "import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')")
 
 left=$(( TIME_BUDGET - ($(date +%s) - T0) ))
-eval "$("$PY" -m lawfinder.actors.shipping plan --preset "$PRESET" --seconds-left "$left" --batch-size "$BATCH" \
-    --shipped "$SHIPPED" ${RATE:+--rate "$RATE"} ${OVERHEAD_S:+--overhead-seconds "$OVERHEAD_S" --min-train-seconds 1})"
+plan=$("$PY" -m lawfinder.actors.shipping plan --preset "$PRESET" --seconds-left "$left" --batch-size "$BATCH" \
+    --shipped "$SHIPPED" ${RATE:+--rate "$RATE"} ${OVERHEAD_S:+--overhead-seconds "$OVERHEAD_S" --min-train-seconds 1}) \
+    || exit 2
+eval "$plan"
 say "$PLAN_NOTE"
 say "$PRESET on $DEVICE: $PLAN_MAX_STEPS steps x $BATCH at ${PLAN_RATE} samples/s ($PLAN_RATE_SOURCE), cut at ${PLAN_TRAIN_SECONDS}s"
 # A continued model re-warms briefly; a fresh one warms up as Flash-ANSR's recipe does. 20 % of the steps decay.
 if [[ -n "$PLAN_INIT_FROM" ]]; then warmup=0.02; init=(--init-from "$PLAN_INIT_FROM"); else warmup=0.05; init=(); fi
 stable=$("$PY" -c "print(round(0.8 - $warmup, 4))")
 mkdir -p "$RUN" "$EXPORT"
+# A failed or cut-off run still brings back its log and, if it wrote one, its newest intact checkpoint.
+set +e
 # shellcheck disable=SC2086  # EXTRA_TRAIN_ARGS is a list of flags
 timeout --signal=INT $(( ${PLAN_TRAIN_SECONDS%.*} + 120 )) \
 "$PY" -m lawfinder train --preset "$PRESET" --producers "$PRODUCERS" --batch-size "$BATCH" \
@@ -63,13 +67,16 @@ timeout --signal=INT $(( ${PLAN_TRAIN_SECONDS%.*} + 120 )) \
     --checkpoint-every $(( PLAN_MAX_STEPS / 4 > 0 ? PLAN_MAX_STEPS / 4 : 1 )) --keep 2 --report-every 30 \
     --set-train lr="$LR" --set-train warmup="$warmup" --set-train stable="$stable" ${EXTRA_TRAIN_ARGS:-} \
     2>&1 | tee "$RUN/train.log"
+train_rc=${PIPESTATUS[0]}
+set -e
+tail -n 200 "$RUN/train.log" > "$EXPORT/train.log"
+[[ -f "$RUN/metrics.jsonl" ]] && cp "$RUN/metrics.jsonl" "$EXPORT/metrics.jsonl"
+(( train_rc == 0 )) || say "lawfinder train exited with status $train_rc; exporting its newest intact checkpoint, if any"
 
 data_args=(); prev=""
 for arg in ${EXTRA_TRAIN_ARGS:-}; do [[ $arg == *=* && $prev == --set-data ]] && data_args+=(--set-data "$arg"); prev=$arg; done
 "$PY" -m lawfinder.actors.shipping export --run "$RUN" --target "$EXPORT/candidate.pt" --preset "$PRESET" \
     --batch-size "$BATCH" --gpu-seconds $(( $(date +%s) - T0 )) --device "$DEVICE" \
     ${PLAN_INIT_FROM:+--init-from "$PLAN_INIT_FROM"} "${data_args[@]}" > "$EXPORT/lease.json"
-cp "$RUN/metrics.jsonl" "$EXPORT/metrics.jsonl"
-tail -n 200 "$RUN/train.log" > "$EXPORT/train.log"
 say "candidate in $EXPORT: $(cd "$EXPORT" && ls candidate*.pt | tr '\n' ' ')($(du -ch "$EXPORT"/candidate*.pt | tail -1 | cut -f1)); lease: $(cat "$EXPORT/lease.json")"
 say "next, on the CPU: python -m lawfinder bench promote $EXPORT/candidate.pt --against default"
