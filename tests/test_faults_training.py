@@ -294,3 +294,20 @@ def test_init_from_copies_the_weights_and_a_checkpoint_in_out_still_wins(tmp_pat
     out = _run_dir(tmp_path)  # a run already under way: its checkpoint, not the weights, decides
     resume(learner, out)
     assert learner.step == 4
+
+
+@pytest.mark.ray
+def test_on_a_cluster_the_trainer_checks_out_on_its_node_and_the_driver_says_why_in_one_line(ray_session):
+    """Joining a cluster, --out may live on the trainer's node only, so the driver cannot check it; the trainer
+    checks as it starts, and its refusal reaches the driver as one line, not Ray's page of traceback."""
+    from lawfinder.actors.launch import TrainJob, start
+    from lawfinder.actors.loop import LoopConfig
+
+    job = TrainJob(out_dir="/proc/lawfinder-run", loop=LoopConfig(max_steps=1), producers=1)
+    started = time.monotonic()
+    with pytest.raises(ValueError) as caught:
+        start(job)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith("the trainer actor could not start: ") and "is not a writable folder" in message
+    assert time.monotonic() - started < 60
