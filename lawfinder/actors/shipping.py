@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
