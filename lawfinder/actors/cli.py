@@ -1,7 +1,8 @@
 """``lawfinder train``: distributed training of a model preset with Ray producers feeding one trainer.
 
 Connects to ``RAY_ADDRESS`` when set (so ``ray job submit -- lawfinder train ...`` runs on the cluster), else starts
-a local Ray. Progress lines come from the TrainerActor; metrics go to ``--out/metrics.jsonl`` beside the checkpoints.
+a local Ray; an address that does not answer within ``LAWFINDER_RAY_TIMEOUT`` seconds (default 20) is a one-line
+error. Progress lines come from the TrainerActor; metrics go to ``--out/metrics.jsonl`` beside the checkpoints.
 Running the same command again on the same ``--out`` resumes from the newest intact checkpoint. ``--init-from PATH``
 starts a new run from trained weights (e.g. the shipped model) with a fresh optimiser and LR schedule.
 """
