@@ -1,5 +1,6 @@
-"""``Equation``: one fitted candidate, the unit ``Regressor.equations_`` is made of: skeleton, constants, FVU,
-complexity, score, and the ways to read it (infix text, SymPy, LaTeX, a numpy callable, a JSON-ready dict).
+"""``Equation``: one fitted candidate, the unit ``Regressor.candidates_`` is made of: skeleton, constants, FVU,
+complexity, ranking objective, and the ways to read it (Python text, SymPy, LaTeX, a numpy callable, torch and jax
+exports, a JSON-ready dict).
 
 Plain data (tuples, floats, strings) so it pickles, and is cheap to keep hundreds of; SymPy and LaTeX forms are
 built only when asked for.
@@ -12,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from ..simplipy import compile as compile_tokens, to_infix, to_latex, to_sympy
+from ..simplipy import compile as compile_tokens, to_sympy
+from .export import array_function, python_text, torch_module
 from .fitting import substitute
+
+LATEX_PRECISION = 3  # significant digits of constants in LaTeX (PySR's default)
 
 
 def _evaluated(expr):
@@ -29,7 +33,7 @@ class Equation:
     constants: tuple[float, ...]  # fitted values, in order of appearance
     fvu: float
     complexity: int
-    score: float
+    objective: float  # log10(FVU) + parsimony * complexity: Flash-ANSR's ranking, lower is better
     feature_names: tuple[str, ...]
 
     @property
@@ -39,16 +43,34 @@ class Equation:
 
     @property
     def expression(self) -> str:
-        """Infix text over the feature names, e.g. ``9.81 * m * sin(theta)``."""
-        return to_infix(self.tokens, self.feature_names)
+        """Python text over the feature names, e.g. ``9.81 * m * sin(theta)``: evaluates with numpy's names in scope
+        (``1 / m``, ``sqrt``, ``arcsin``)."""
+        return python_text(self.tokens, self.feature_names)
 
     def sympy(self):
         """A SymPy expression over the feature names, with SymPy's automatic flattening and number folding applied
         (``9.81*m*sin(theta)``); ``lawfinder.simplipy.to_sympy`` gives the unevaluated tree."""
         return _evaluated(to_sympy(self.tokens, self.feature_names))
 
-    def latex(self) -> str:
-        return to_latex(self.tokens, self.feature_names)
+    def latex(self, precision: int = LATEX_PRECISION) -> str:
+        """LaTeX of the SymPy form: Greek names as letters (``theta`` -> ``\\theta``), constants rounded to
+        ``precision`` significant digits."""
+        import sympy as sp
+
+        expr = self.sympy()
+        rounded = {f: sp.Float(f"{float(f):.{int(precision)}g}") for f in expr.atoms(sp.Float)}
+        return sp.latex(expr.xreplace(rounded))
+
+    def pytorch(self):
+        """A ``torch.nn.Module``: (n, d) tensor -> (n,) values, the constants as trainable parameters."""
+        return torch_module(self.skeleton, self.constants, self.feature_names, self.expression)
+
+    def jax(self):
+        """``{"callable": f, "parameters": constants}`` like PySR's: ``f(X)`` over ``jax.numpy``, jit-able."""
+        import jax.numpy as jnp
+
+        return {"callable": array_function(self.skeleton, self.constants, jnp),
+                "parameters": jnp.asarray(self.constants)}
 
     def __call__(self, X) -> np.ndarray:
         """Evaluate on ``X`` (n, d) with columns in the order of ``feature_names``."""
@@ -63,7 +85,7 @@ class Equation:
             "latex": self.latex(),
             "fvu": self.fvu,
             "complexity": self.complexity,
-            "score": self.score,
+            "objective": self.objective,
             "skeleton": list(self.skeleton),
             "constants": list(self.constants),
         }

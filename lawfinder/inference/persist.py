@@ -8,9 +8,14 @@ from its equations and, to refit, uses the checkpoint path it was given or the s
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
 from ..atomic import write_bytes
+from .validate import default_names
 
 FORMAT = "lawfinder.Regressor"
 VERSION = 1
@@ -29,16 +34,20 @@ def _plain_params(regressor) -> dict[str, Any]:
 def save_regressor(regressor, path: str | Path) -> None:
     import msgpack
 
-    equations = regressor._fitted()
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(regressor, "candidates_")
+    equations = regressor.candidates_
     record = {
         "format": FORMAT,
         "version": VERSION,
         "params": _plain_params(regressor),
-        "feature_names": list(regressor.feature_names_in_),
+        "feature_names": list(equations[0].feature_names),
+        "names_given": hasattr(regressor, "feature_names_in_"),
         "n_candidates": dict(getattr(regressor, "n_candidates_", {})),
         "equations": [
             {"skeleton": list(e.skeleton), "constants": list(e.constants), "fvu": e.fvu, "complexity": e.complexity,
-             "score": e.score}
+             "score": e.objective}  # "score" in files: the ranking objective, as version 1 has always written
             for e in equations
         ],
     }
@@ -80,9 +89,16 @@ def load_regressor(cls, path: str | Path):
         raise ValueError(f"{path} is a damaged Regressor file (missing or malformed field {error})") from None
     if not equations:
         raise ValueError(f"{path} holds no equations")
-    regressor.equations_ = equations
-    regressor.best_ = equations[0]
-    regressor.feature_names_in_ = list(names)
+    regressor.candidates_ = [e for e in equations if math.isfinite(e.fvu)] or equations
+    try:
+        regressor._choose()
+    except ValueError as error:  # a model_selection this lawfinder does not know
+        raise ValueError(f"{path}: {error}") from None
+    # Files written before "names_given" existed always held names; x1, x2, .. were the defaults, not given ones.
+    given = record.get("names_given", list(names) != default_names(len(names)))
+    if given:
+        regressor.feature_names_in_ = np.asarray(names, dtype=object)
+    regressor._names_from_frame = False
     regressor.n_features_in_ = len(names)
     regressor.n_candidates_ = dict(record.get("n_candidates", {}))
     return regressor

@@ -3,17 +3,22 @@
 ``fit`` runs the pipeline of docs/architecture.md: propose skeletons (sample the model, or a user's ``proposer``),
 turn multK/divK into free constants, simplify and deduplicate, fit constants (in-process or on the Ray FitterPool),
 rank by ``log10(FVU) + parsimony * length``. The constructor only stores its arguments; learned state ends in ``_``.
+
+It is a scikit-learn estimator (``BaseEstimator``, ``RegressorMixin``; input checked by ``validate``), so it works in
+``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and ``clone``. Reading the result: ``equations_`` (a DataFrame
+with the Pareto front marked, ``pareto``), the PySR-style ``repr``, exports to SymPy, LaTeX, torch, jax, and ``plot``.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier, prepare_candidates
 from .defaults import N_RESTARTS, N_SAMPLES, PARSIMONY
@@ -22,14 +27,15 @@ from .fitting import FitConfig, draw_seed
 from .parallel import fit_all, resolve_n_jobs
 from .ranking import complexity, rank_order, score
 from .snapping import snap
-from .validate import check_X, check_Xy, check_y
+from .pareto import MODEL_SELECTION, check_model_selection, equations_table, front_text, latex_table, select
+from .validate import check_fit_data, check_predict_data, check_score_target
 
 SNAP_TOP = 16  # candidates, best first, whose near-integer constants are tried as integers
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
 
 
-class Regressor:
+class Regressor(RegressorMixin, BaseEstimator):
     """Neural symbolic regression: finds formulas ``y = f(X)``.
 
     model         checkpoint path, preset name with shipped weights, a model object, or None for the shipped model
@@ -45,7 +51,15 @@ class Regressor:
     simplify      simplify candidates with lawfinder.simplipy.simplify before fitting
     proposer      callable ``(X, y) -> token lists`` used instead of the model (for baselines, tests, priors)
     device        torch device for the model
-    random_state  seed for points subset, sampling and restarts
+    random_state  seed for points subset, sampling and restarts (None: a fresh one, kept in ``random_state_``)
+    model_selection  which equation ``predict`` uses: "best" (lowest log10(FVU) + parsimony * complexity,
+                  Flash-ANSR's ranking), "accuracy" (lowest FVU) or "score" (highest PySR score on the Pareto front)
+    verbose       show a progress bar on stderr while fitting (only when stderr is a terminal)
+
+    Fitted attributes: ``equations_`` (DataFrame: complexity, loss = FVU, score = PySR's, higher is better,
+    objective, pareto, equation, sympy, latex; best ranked first), ``candidates_`` (the same as ``Equation``
+    objects), ``best_`` (the chosen one), ``best_index_``, ``n_features_in_``, ``feature_names_in_`` (ndarray of
+    names, when X was a DataFrame or ``feature_names`` were given), ``n_candidates_``, ``random_state_``.
     """
 
     def __init__(self, model: Any = None, n_samples: int = N_SAMPLES, time_budget: float | None = None,
@@ -53,7 +67,7 @@ class Regressor:
                  top_p: float | None = None, beam_width: int | None = None, max_length: int = 64,
                  batch_size: int = 128, max_points: int = 1024, n_jobs: int | None = None, drop_nan: bool = False,
                  simplify: bool = True, proposer: Proposer | None = None, device: str = "cpu",
-                 random_state: int | None = None):
+                 random_state: int | None = None, model_selection: str = MODEL_SELECTION, verbose: bool = False):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -72,62 +86,74 @@ class Regressor:
         self.proposer = proposer
         self.device = device
         self.random_state = random_state
+        self.model_selection = model_selection
+        self.verbose = verbose
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     @classmethod
     def _param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        return sorted(cls._get_param_names())
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> "Regressor":
-        for name, value in params.items():
-            if name not in self._param_names():
-                raise ValueError(f"Regressor has no parameter {name!r}; its parameters are {self._param_names()}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = inspect.signature(type(self).__init__).parameters
-        changed = {k: v for k, v in self.get_params().items() if v is not defaults[k].default
-                   and not (isinstance(v, (int, float, str)) and v == defaults[k].default)}
-        return f"Regressor({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        """The parameters, as scikit-learn prints them; once fitted, also the Pareto front with the chosen equation
+        marked ``>>>>`` (as PySR prints its regressor)."""
+        text = super().__repr__(N_CHAR_MAX)
+        if not hasattr(self, "candidates_"):
+            return text
+        return f"{text}.equations_ =\n{front_text(self.candidates_, self.best_index_)}"
 
     # ---------------------------------------------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any, feature_names: Sequence[str] | None = None) -> "Regressor":
-        """Find and rank formulas for ``y`` over the columns of ``X``; returns ``self``."""
+        """Find and rank formulas for ``y`` over the columns of ``X``; returns ``self``. ``feature_names`` name the
+        columns of an array (a DataFrame's own column names are used otherwise)."""
+        from ..progress import bar
+
         self._check_params()
-        X, y, names = check_Xy(X, y, feature_names, self.drop_nan)
+        X, y, names = check_fit_data(self, X, y, feature_names, self.drop_nan)
+        self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
         seed = draw_seed() if self.random_state is None else int(self.random_state)
         deadline = None if self.time_budget is None else time.time() + float(self.time_budget)
-        proposer = self.proposer if self.proposer is not None else self._model_proposer(X.shape[1], seed, deadline)
-        raw = [list(tokens) for tokens in proposer(X, y)]
-        simplifier = default_simplifier() if self.simplify else None
-        candidates = prepare_candidates(raw, X.shape[1], simplifier)
-        if not candidates:
-            raise RuntimeError(f"none of the {len(raw)} proposed sequence(s) is a valid formula over {X.shape[1]} "
-                               f"variable(s); sample more (n_samples) or use a trained model")
-        config = FitConfig(n_restarts=self.n_restarts)
-        results = fit_all(candidates, X, y, config, seed, self.n_jobs, deadline)
-        if not results:
-            raise RuntimeError("the time budget ran out before any candidate was fitted; raise time_budget")
-        if not any(math.isfinite(r.fvu) for r in results):
-            raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
-                               f"sample more (n_samples) or use a trained model")
-        results = self._snap_best(results, X, y, simplifier, config, seed)
+        with bar(total=4, desc="sampling formulas", unit="phase", show=bool(self.verbose)) as progress:
+            proposer = self.proposer if self.proposer is not None else self._model_proposer(X.shape[1], seed,
+                                                                                            deadline)
+            raw = [list(tokens) for tokens in proposer(X, y)]
+            progress.set_description(f"simplifying {len(raw)} formulas")
+            progress.update()
+            simplifier = default_simplifier() if self.simplify else None
+            candidates = prepare_candidates(raw, X.shape[1], simplifier)
+            if not candidates:
+                raise RuntimeError(f"none of the {len(raw)} proposed sequence(s) is a valid formula over "
+                                   f"{X.shape[1]} variable(s); sample more (n_samples) or use a trained model")
+            progress.set_description(f"fitting constants of {len(candidates)} formulas")
+            progress.update()
+            config = FitConfig(n_restarts=self.n_restarts)
+            results = fit_all(candidates, X, y, config, seed, self.n_jobs, deadline)
+            if not results:
+                raise RuntimeError("the time budget ran out before any candidate was fitted; raise time_budget")
+            if not any(math.isfinite(r.fvu) for r in results):
+                raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
+                                   f"sample more (n_samples) or use a trained model")
+            progress.set_description("trying integer constants")
+            progress.update()
+            results = self._snap_best(results, X, y, simplifier, config, seed)
+            progress.update()
         lengths = [complexity(r.tokens) for r in results]
         order = rank_order([r.fvu for r in results], lengths, self.parsimony)
-        self.equations_ = [
+        # Candidates without finite values on these data (log of negatives, overflow) are not equations of them.
+        self.candidates_ = [
             Equation(tuple(results[i].tokens), tuple(results[i].constants), float(results[i].fvu), lengths[i],
                      score(results[i].fvu, lengths[i], self.parsimony), tuple(names))
-            for i in order
+            for i in order if math.isfinite(results[i].fvu)
         ]
-        self.best_ = self.equations_[0]
-        self.feature_names_in_ = list(names)
-        self.n_features_in_ = X.shape[1]
+        self._choose()
+        self.random_state_ = seed
         self.n_candidates_ = {"proposed": len(raw), "distinct": len(candidates), "fitted": len(results)}
         return self
+
+    def _choose(self) -> None:
+        """``best_`` and ``best_index_`` from ``candidates_`` and ``model_selection``."""
+        self.best_index_ = select(self.candidates_, self.model_selection)
+        self.best_ = self.candidates_[self.best_index_]
 
     def _snap_best(self, results: list, X: np.ndarray, y: np.ndarray, simplifier, config: FitConfig,
                    seed: int) -> list:
@@ -164,6 +190,7 @@ class Regressor:
         if self.beam_width is not None and self.beam_width < 1:
             raise ValueError(f"beam_width must be a positive integer or None, got {self.beam_width!r}")
         resolve_n_jobs(self.n_jobs)
+        check_model_selection(self.model_selection)
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load
@@ -178,43 +205,78 @@ class Regressor:
         return ModelProposer(model, sampling, seed, deadline)
 
     # ------------------------------------------------------------------------------------------------ fitted state
-    def _fitted(self) -> list[Equation]:
-        if not hasattr(self, "equations_"):
-            raise ValueError("this Regressor is not fitted yet: call fit(X, y) first")
-        return self.equations_
-
     def _equation(self, index: int | None) -> Equation:
-        equations = self._fitted()
+        check_is_fitted(self, "candidates_")
         if index is None:
             return self.best_
-        if not -len(equations) <= index < len(equations):
-            raise ValueError(f"index {index} is out of range: there are {len(equations)} equations")
+        equations = self.candidates_
+        if not isinstance(index, (int, np.integer)) or not -len(equations) <= index < len(equations):
+            raise ValueError(f"index {index!r} is out of range: there are {len(equations)} equations")
         return equations[index]
 
-    def predict(self, X: Any, index: int | None = None) -> np.ndarray:
-        """Values of the best formula (or ``equations_[index]``) on ``X``."""
-        equation = self._equation(index)
-        X, _ = check_X(X, self.n_features_in_)
-        return equation(X)
+    @property
+    def equations_(self):
+        """Every fitted equation, best ranked first, as a pandas DataFrame (a list of dicts without pandas):
+        complexity, loss (FVU), score (PySR's, higher is better; NaN off the Pareto front), objective
+        (log10(FVU) + parsimony * complexity, lower is better), pareto, equation, sympy, latex."""
+        check_is_fitted(self, "candidates_")
+        return equations_table(self.candidates_)
 
-    def score(self, X: Any, y: Any, index: int | None = None) -> float:
-        """Coefficient of determination R^2 of the best formula (or ``equations_[index]``) on ``(X, y)``."""
-        X, _ = check_X(X, self.n_features_in_)
-        y = check_y(y, X.shape[0])
+    def predict(self, X: Any, index: int | None = None) -> np.ndarray:
+        """Values of the chosen formula (or row ``index`` of ``equations_``) on ``X``; a DataFrame's columns are
+        matched by name."""
+        equation = self._equation(index)
+        X = check_predict_data(self, X, getattr(self, "_names_from_frame", False))
         with np.errstate(all="ignore"):
-            residual = y - self.predict(X, index)
-            return float(1.0 - np.dot(residual, residual) / np.sum((y - y.mean()) ** 2))
+            return np.asarray(equation(X), dtype=np.float64)
+
+    def score(self, X: Any, y: Any, index: int | None = None, sample_weight: Any = None) -> float:
+        """Coefficient of determination R^2 of the chosen formula (or row ``index``) on ``(X, y)``."""
+        from sklearn.metrics import r2_score
+
+        prediction = self.predict(X, index)
+        y = check_score_target(y, prediction.shape[0])
+        if not np.all(np.isfinite(prediction)):
+            return -math.inf  # a formula undefined on some rows explains nothing there
+        return float(r2_score(y, prediction, sample_weight=sample_weight))
 
     def sympy(self, index: int | None = None):
-        """The best formula (or ``equations_[index]``) as a SymPy expression over the feature names."""
+        """The chosen formula (or row ``index``) as a SymPy expression over the feature names."""
         return self._equation(index).sympy()
 
-    def latex(self, index: int | None = None) -> str:
-        return self._equation(index).latex()
+    def latex(self, index: int | None = None, precision: int = 3) -> str:
+        """LaTeX of the chosen formula (or row ``index``), constants to ``precision`` significant digits."""
+        return self._equation(index).latex(precision)
+
+    def latex_table(self, precision: int = 3) -> str:
+        """The Pareto front as a LaTeX table (equation, complexity, FVU), simplest first."""
+        check_is_fitted(self, "candidates_")
+        return latex_table(self.candidates_, precision)
 
     def numpy(self, index: int | None = None) -> Equation:
-        """A picklable callable ``f(X) -> y`` for the best formula (or ``equations_[index]``)."""
+        """A picklable callable ``f(X) -> y`` for the chosen formula (or row ``index``)."""
         return self._equation(index)
+
+    def pytorch(self, index: int | None = None):
+        """The chosen formula (or row ``index``) as a ``torch.nn.Module`` with its constants as parameters."""
+        return self._equation(index).pytorch()
+
+    def jax(self, index: int | None = None) -> dict:
+        """``{"callable": f, "parameters": constants}`` for jax (``f(X, parameters)``, jit-able); needs jax."""
+        try:
+            return self._equation(index).jax()
+        except ImportError:
+            raise ImportError("Regressor.jax() needs jax: pip install jax") from None
+
+    def plot(self, X: Any, y: Any, path: str | Path | None = None, index: int | None = None):
+        """Predicted against observed values and the Pareto front (complexity vs FVU) with the chosen equation
+        marked; written to ``path`` when given. Returns the matplotlib figure (needs the ``plots`` extra)."""
+        from .plots import plot_fit
+
+        equation = self._equation(index)
+        prediction = self.predict(X, index)
+        observed = check_score_target(y, prediction.shape[0])
+        return plot_fit(self.candidates_, self.candidates_.index(equation), observed, prediction, path)
 
     # ------------------------------------------------------------------------------------------------- save/load
     def save(self, path: str | Path) -> None:

@@ -1,12 +1,14 @@
-"""Checking what a user hands to ``Regressor.fit``/``predict``: arrays, lists or pandas objects -> float64 arrays,
-with errors that name the bad column, value or rows.
+"""Checking what a user hands to ``Regressor.fit``/``predict``: arrays, lists or pandas objects -> float64 arrays.
 
-The CSV path (``lawfinder.tables.read_table``) checks tables the same way; both report NaN/inf through
-``lawfinder.tables.check_finite`` so the messages read alike.
+scikit-learn's ``validate_data`` does the checking it knows (shapes, complex or sparse input, 1-D X, a 2-D y,
+``n_features_in_``/``feature_names_in_``, the names at predict); this module adds what it cannot: errors that name a
+non-numeric column or the rows with NaN/inf, ``drop_nan``, a constant target, and DataFrame columns matched by name.
+The CSV path (``lawfinder.tables.read_table``) reports NaN/inf through the same ``check_finite``.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -14,11 +16,11 @@ import numpy as np
 from ..tables import check_finite
 
 
-def _column_names(X: Any, n_columns: int, feature_names: Sequence[str] | None) -> list[str]:
-    if feature_names is None and hasattr(X, "columns"):  # a pandas DataFrame names its columns
-        feature_names = [str(c) for c in X.columns]
-    if feature_names is None:
-        return [f"x{i + 1}" for i in range(n_columns)]
+def default_names(n_columns: int) -> list[str]:
+    return [f"x{i + 1}" for i in range(n_columns)]
+
+
+def _column_names(n_columns: int, feature_names: Sequence[str]) -> list[str]:
     names = [str(n) for n in feature_names]
     if len(names) != n_columns:
         raise ValueError(f"feature_names has {len(names)} name(s) but X has {n_columns} column(s)")
@@ -52,53 +54,86 @@ def _as_float(values: Any, what: str, names: Sequence[str] | None = None) -> np.
     raise ValueError(f"{what} is not numeric")
 
 
-def check_X(X: Any, n_features: int | None = None, feature_names: Sequence[str] | None = None,
-            ) -> tuple[np.ndarray, list[str]]:
-    """``X`` as a (n, d) float64 array plus column names; a 1-D ``X`` is one column. Checks numbers and shape only."""
-    names_hint = [str(c) for c in X.columns] if hasattr(X, "columns") else feature_names
-    raw_ndim = np.ndim(X)
-    array = _as_float(X, "X", names_hint)
-    if raw_ndim == 1:
-        array = array.reshape(-1, 1)
-    if array.ndim != 2:
-        raise ValueError(f"X must be a 2-D table (rows x variables), got an array of shape {array.shape}")
-    if array.shape[1] == 0:
-        raise ValueError("X has no columns: at least one input variable is needed")
-    if n_features is not None and array.shape[1] != n_features:
-        raise ValueError(f"X has {array.shape[1]} column(s) but the regressor was fitted on {n_features}")
-    return array, _column_names(X, array.shape[1], feature_names)
+def _name_the_non_numeric(X: Any, y: Any, target_name: str, feature_names: Sequence[str] | None) -> None:
+    """Raise naming the first non-numeric column of ``X`` or ``y`` if there is one; return quietly otherwise."""
+    names = [str(c) for c in X.columns] if hasattr(X, "columns") else feature_names
+    if not hasattr(X, "tocsr"):
+        _as_float(X, "X", names)
+    if y is not None:
+        _as_float(y, f"target {target_name!r}")
 
 
-def check_y(y: Any, n_rows: int, target_name: str = "y") -> np.ndarray:
-    """``y`` as a (n,) float64 array matching ``n_rows`` rows of X."""
-    y = _as_float(y, f"target {target_name!r}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y must be one column of targets, got an array of shape {y.shape}")
-    if y.shape[0] != n_rows:
-        raise ValueError(f"X has {n_rows} row(s) but y has {y.shape[0]} value(s); they must match")
-    return y
+def _num_rows(X: Any) -> int | None:
+    try:
+        return X.shape[0] if hasattr(X, "shape") and len(X.shape) else len(X)
+    except TypeError:
+        return None
 
 
-def check_Xy(X: Any, y: Any, feature_names: Sequence[str] | None = None, drop_nan: bool = False,
-             target_name: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Validated ``X`` (n, d), ``y`` (n,) and feature names for fitting.
+def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] | None = None,
+                   drop_nan: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Validated ``X`` (n, d), ``y`` (n,) and the variable names for ``estimator.fit``; sets ``n_features_in_`` and
+    ``feature_names_in_`` (from a DataFrame's columns or ``feature_names``).
 
-    Raises ValueError for: non-numeric columns, a ``y`` that is not one column, mismatched lengths, NaN/inf (naming
-    rows and columns; ``drop_nan=True`` drops those rows instead), fewer than 2 rows, a constant target.
+    Raises ValueError for: non-numeric columns (named), shapes scikit-learn rejects, NaN/inf (naming rows and
+    columns; ``drop_nan=True`` drops those rows instead), fewer than 2 rows, a constant target.
     """
-    X, names = check_X(X, feature_names=feature_names)
-    if target_name is None:
-        target_name = str(getattr(y, "name", None) or "y")
-    y = check_y(y, X.shape[0], target_name)
-    if X.shape[0] == 0:
-        raise ValueError("X and y are empty: at least 2 rows are needed")
+    from sklearn.utils.validation import validate_data
+
+    from sklearn.utils import _safe_indexing
+
+    target_name = str(getattr(y, "name", None) or "y")
+    # scikit-learn rejects a non-finite y outright; rows are named (or dropped) here first.
+    y_values = _as_float(y, f"target {target_name!r}")
+    if y_values.ndim in (1, 2) and y_values.size and y_values.shape[0] == _num_rows(X):
+        keep = check_finite(y_values.reshape(y_values.shape[0], -1), [target_name], drop_nan)
+        if not keep.all():
+            X, y = _safe_indexing(X, keep), _safe_indexing(y, keep)
+    try:
+        X, y = validate_data(estimator, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False,
+                             ensure_min_samples=2)
+    except ValueError as error:
+        if "convert" in str(error) or "numeric" in str(error):
+            _name_the_non_numeric(X, y, target_name, feature_names)
+        raise
+    if feature_names is not None:
+        names = _column_names(X.shape[1], feature_names)
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        names = _column_names(X.shape[1], list(estimator.feature_names_in_))
+    else:
+        names = default_names(X.shape[1])
     keep = check_finite(np.column_stack([X, y]), [*names, target_name], drop_nan)
     X, y = X[keep], y[keep]
     if X.shape[0] < 2:
-        dropped = " after dropping rows with NaN/inf" if not keep.all() else ""
-        raise ValueError(f"{X.shape[0]} usable row(s){dropped}: at least 2 are needed to fit a formula")
+        raise ValueError(f"{X.shape[0]} usable row(s) after dropping rows with NaN/inf: at least 2 are needed to "
+                         f"fit a formula")
     if np.ptp(y) == 0:
         raise ValueError(f"the target {target_name!r} is constant ({y[0]!r} in every row): there is nothing to fit")
     return X, y, names
+
+
+def check_predict_data(estimator: Any, X: Any, names_from_frame: bool) -> np.ndarray:
+    """``X`` as a float64 array in the fitted column order. A DataFrame holding the fitted names in another order is
+    reordered by name; missing or unknown names are scikit-learn's error. Plain arrays are taken in the fitted order
+    (no warning when the names were given to ``fit`` as ``feature_names``, not by a DataFrame)."""
+    from sklearn.utils.validation import validate_data
+
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and hasattr(X, "columns") and list(X.columns) != list(fitted) \
+            and sorted(map(str, X.columns)) == sorted(fitted) and len(set(X.columns)) == len(X.columns):
+        X = X[list(fitted)]
+    with warnings.catch_warnings():
+        if not names_from_frame:
+            warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+        return validate_data(estimator, X, reset=False, dtype=np.float64)
+
+
+def check_score_target(y: Any, n_rows: int) -> np.ndarray:
+    """``y`` for ``score``: one finite numeric column matching ``n_rows``."""
+    from sklearn.utils.validation import check_array, column_or_1d
+
+    y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64, input_name="y"), warn=True)
+    if y.shape[0] != n_rows:
+        raise ValueError(f"X has {n_rows} row(s) but y has {y.shape[0]} value(s); they must match")
+    return y
