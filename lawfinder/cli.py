@@ -2,14 +2,16 @@
 
 Each module in ``COMMAND_MODULES`` has ``register(subparsers)`` adding its commands; each in ``BENCH_MODULES`` has
 ``register_bench(subparsers)`` adding a ``lawfinder bench NAME`` command. Handlers import heavy libraries (torch, ray)
-inside themselves so that ``lawfinder --help`` stays fast. A handler's ``ValueError`` (bad input, named by the code
-that found it) is printed as a one-line error with exit status 2 instead of a traceback.
+inside themselves so that ``lawfinder --help`` stays fast. Whatever a handler raises reaches the user as one line on
+stderr, never a traceback (``LAWFINDER_TRACEBACK=1`` shows it): bad input (``ValueError``, a missing or unwritable
+file) with exit status 2, anything else with its class named and status 1; Ctrl-C exits with 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMAND_MODULES = (
@@ -32,7 +34,10 @@ BENCH_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="lawfinder", description="Neural symbolic regression that scales.")
+    parser.add_argument("--version", action="version", version=f"lawfinder {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -48,9 +53,25 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"lawfinder: error: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("lawfinder: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the one place every error becomes one line
+        if os.environ.get("LAWFINDER_TRACEBACK"):
+            raise
+        print(f"lawfinder: error: {one_line(error)}", file=sys.stderr)
+        return 2 if isinstance(error, (ValueError, OSError, LookupError)) else 1
+
+
+def one_line(error: BaseException) -> str:
+    """The error as one line: its message (lines joined), prefixed by its class unless it is plain bad input."""
+    message = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    if isinstance(error, OSError) and error.filename is not None and str(error.filename) not in message:
+        message = f"{message}: {error.filename}"
+    if isinstance(error, ValueError) and message:
+        return message
+    kind = type(error).__name__
+    return f"{kind}: {message}" if message else kind
 
 
 if __name__ == "__main__":

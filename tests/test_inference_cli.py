@@ -47,7 +47,8 @@ def test_fit_table_output(csv, fixed_candidates, capsys):
     assert main(["fit", str(csv), "--target", "F", "--top", "2", "--seed", "0"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("F = f(m, theta)") and len(out) == 4
-    assert out[2].split()[0] == "1" and "9.81" in out[2] and "sin(theta)" in out[2]
+    assert out[2].split()[:2] == [">>>>", "1"] and "9.81" in out[2] and "sin(theta)" in out[2]
+    assert "seed 0" in out[0]
 
 
 def test_fit_errors_are_one_line(csv, tmp_path, capsys):

@@ -1,15 +1,15 @@
 """``lawfinder fit DATA.csv --target COL``: find formulas for one column of a CSV table, print the best as a table
 or (``--json``) as a list, best first, of ``{"expression", "sympy", "latex", "fvu", "complexity"}`` over the
-table's column names."""
+table's column names. Results are printed before anything is written (``--save``, ``--plot``), notes and the
+progress bar go to stderr."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
-from .defaults import N_RESTARTS, N_SAMPLES, PARSIMONY
+from .defaults import MODEL_SELECTION, MODEL_SELECTIONS, N_RESTARTS, N_SAMPLES, PARSIMONY
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,40 +27,78 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"constant-fit restarts per candidate (default {N_RESTARTS})")
     p.add_argument("--n-jobs", type=int, help="fit constants on this many Ray workers (-1: all cores)")
     p.add_argument("--drop-nan", action="store_true", help="drop rows with NaN/inf instead of stopping")
-    p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
+    p.add_argument("--seed", type=int, help="random seed (default: a fresh one, printed so the fit can be repeated)")
+    p.add_argument("--model-selection", choices=MODEL_SELECTIONS, default=MODEL_SELECTION,
+                   help="which formula is the answer: best (lowest log10(FVU) + parsimony*length, default), "
+                        "accuracy (lowest FVU) or score (PySR's: steepest FVU drop per token on the Pareto front)")
+    p.add_argument("--features", type=_names, help="comma-separated input columns (default: all but the target)")
+    p.add_argument("--exclude", type=_names, default=[], help="comma-separated columns to leave out, e.g. an ID")
+    p.add_argument("--delimiter", default=",", help="field separator of the CSV (default ','; e.g. ';' or '\\t')")
+    p.add_argument("--comment", help="skip lines starting with this character, e.g. '#'")
     p.add_argument("--save", help="also write the fitted Regressor to this msgpack file")
+    p.add_argument("--plot", help="also draw predicted vs observed and the Pareto front to this image (PNG, SVG, PDF)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no notes on stderr")
     p.set_defaults(func=run_fit)
 
 
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
+def _note(args: argparse.Namespace, text: str) -> None:
+    if text and not args.quiet:
+        print(f"lawfinder fit: {text}", file=sys.stderr)
+
+
 def run_fit(args: argparse.Namespace) -> int:
+    from ..progress import wanted
     from ..tables import read_table
     from .regressor import Regressor
 
     if args.top < 0:
         raise ValueError(f"--top must be >= 0, got {args.top}")
-    table = read_table(args.data, target=args.target, drop_nan=args.drop_nan)
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    table = read_table(args.data, target=args.target, drop_nan=args.drop_nan, features=args.features,
+                       exclude=args.exclude, delimiter=delimiter, comment=args.comment)
     if not table.feature_names:
         raise ValueError(f"{args.data} has only the target column {args.target!r}: no input variables")
+    _note(args, table.dropped_text())
     regressor = Regressor(model=args.model, n_samples=args.n_samples, time_budget=args.time_budget,
                           parsimony=args.parsimony, n_restarts=args.restarts, beam_width=args.beam_width,
-                          n_jobs=args.n_jobs, random_state=args.seed)
+                          n_jobs=args.n_jobs, random_state=args.seed, model_selection=args.model_selection,
+                          verbose=wanted(args.quiet))
     try:
         regressor.fit(table.X, table.y, feature_names=table.feature_names)
     except RuntimeError as error:  # the search found nothing (no valid candidate, budget spent): not bad input
         print(f"lawfinder fit: {error}", file=sys.stderr)
         return 1
+    if args.seed is None and args.json:  # the table's header names the seed
+        _note(args, f"seed {regressor.random_state_} (pass --seed {regressor.random_state_} to repeat this fit)")
+    # Results first: a file that cannot be written must not cost the user the answer.
+    _print_results(args, table, regressor)
     if args.save:
         regressor.save(args.save)
-    equations = [e for e in regressor.equations_ if math.isfinite(e.fvu)]
-    if args.top:
-        equations = equations[: args.top]
+    if args.plot:
+        regressor.plot(table.X, table.y, args.plot)
+        _note(args, f"plot written to {args.plot}")
+    return 0
+
+
+def _print_results(args: argparse.Namespace, table, regressor) -> None:
+    ranked = list(enumerate(regressor.candidates_))
+    shown = ranked[: args.top] if args.top else ranked
+    if regressor.best_index_ not in [i for i, _ in shown]:
+        shown.append((regressor.best_index_, regressor.best_))
     if args.json:
         keys = ("expression", "sympy", "latex", "fvu", "complexity")
-        print(json.dumps([{k: e.to_dict()[k] for k in keys} for e in equations]))
-        return 0
-    print(f"{args.target} = f({', '.join(table.feature_names)}): {len(equations)} best of "
-          f"{regressor.n_candidates_['fitted']} fitted candidates")
-    print(f"{'#':>3}  {'score':>8}  {'FVU':>9}  {'len':>3}  expression")
-    for rank, e in enumerate(equations, 1):
-        print(f"{rank:>3}  {e.score:>8.3f}  {e.fvu:>9.2e}  {e.complexity:>3}  {e.expression}")
-    return 0
+        print(json.dumps([{k: e.to_dict()[k] for k in keys} for _, e in shown]))
+        return
+    print(f"{args.target} = f({', '.join(table.feature_names)}): {len(shown)} best of "
+          f"{regressor.n_candidates_['fitted']} fitted candidates (seed {regressor.random_state_})")
+    print(f"{'pick':>4}  {'#':>3}  {'FVU':>9}  {'len':>3}  expression")
+    for i, e in shown:
+        mark = ">>>>" if i == regressor.best_index_ else ""
+        print(f"{mark:>4}  {i + 1:>3}  {e.fvu:>9.2e}  {e.complexity:>3}  {e.expression}")

@@ -47,6 +47,10 @@ class Equation:
         (``1 / m``, ``sqrt``, ``arcsin``)."""
         return python_text(self.tokens, self.feature_names)
 
+    def text(self, precision: int = 4) -> str:
+        """``expression`` with its numbers rounded to ``precision`` significant digits, for display."""
+        return python_text(self.tokens, self.feature_names, precision)
+
     def sympy(self):
         """A SymPy expression over the feature names, with SymPy's automatic flattening and number folding applied
         (``9.81*m*sin(theta)``); ``lawfinder.simplipy.to_sympy`` gives the unevaluated tree."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable, Sequence
 
-from ..simplipy.operators import CONSTANT, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+from ..simplipy.operators import CONSTANT, NAMED_NUMBERS, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
 from ..simplipy.tokens import is_variable, number_value, variable_index
 
 # numpy names of the functions that print in call form; evaluated with ``from numpy import *`` in scope.
@@ -27,22 +27,25 @@ def _wrap(item: tuple[str, int], below: int) -> str:
     return f"({text})" if prec < below else text
 
 
-def _leaf(token: str, names: Sequence[str]) -> tuple[str, int]:
+def _leaf(token: str, names: Sequence[str], precision: int | None) -> tuple[str, int]:
     if is_variable(token):
         return names[variable_index(token)], PREC_ATOM
     if token == CONSTANT:
         return "C", PREC_ATOM
+    if precision is not None and token not in NAMED_NUMBERS:
+        token = f"{float(token):.{precision}g}"
     return token, PREC_NEG if token.startswith("-") else PREC_ATOM
 
 
-def python_text(tokens: Sequence[str], names: Sequence[str]) -> str:
+def python_text(tokens: Sequence[str], names: Sequence[str], precision: int | None = None) -> str:
     """Infix Python over numpy's names (``1 / m``, ``x**2``, ``sqrt(x)``, ``arcsin(x)``) that evaluates, with
-    ``from numpy import *`` and one array per variable in scope, to the formula's values."""
+    ``from numpy import *`` and one array per variable in scope, to the formula's values; numbers are rounded to
+    ``precision`` significant digits when given (for display), exact otherwise."""
     stack: list[tuple[str, int]] = []
     for token in reversed(tokens):
         op = OPERATORS.get(token)
         if op is None:
-            stack.append(_leaf(token, names))
+            stack.append(_leaf(token, names, precision))
             continue
         args = [stack.pop() for _ in range(op.arity)]
         if token in _BINARY:

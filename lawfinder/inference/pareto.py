@@ -12,11 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .defaults import MODEL_SELECTIONS
 from .equation import LATEX_PRECISION, Equation
 from .ranking import FVU_FLOOR
 
-MODEL_SELECTIONS = ("best", "accuracy", "score")
-MODEL_SELECTION = "best"
 TABLE_COLUMNS = ("complexity", "loss", "score", "objective", "pareto", "equation", "sympy", "latex")
 
 

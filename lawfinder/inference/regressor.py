@@ -21,13 +21,13 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier, prepare_candidates
-from .defaults import N_RESTARTS, N_SAMPLES, PARSIMONY
+from .defaults import MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY
 from .equation import Equation
 from .fitting import FitConfig, draw_seed
 from .parallel import fit_all, resolve_n_jobs
 from .ranking import complexity, rank_order, score
 from .snapping import snap
-from .pareto import MODEL_SELECTION, check_model_selection, equations_table, front_text, latex_table, select
+from .pareto import check_model_selection, equations_table, front_text, latex_table, select
 from .validate import check_fit_data, check_predict_data, check_score_target
 
 SNAP_TOP = 16  # candidates, best first, whose near-integer constants are tried as integers
