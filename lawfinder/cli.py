@@ -3,8 +3,8 @@
 Each module in ``COMMAND_MODULES`` has ``register(subparsers)`` adding its commands; each in ``BENCH_MODULES`` has
 ``register_bench(subparsers)`` adding a ``lawfinder bench NAME`` command. Handlers import heavy libraries (torch, ray)
 inside themselves so that ``lawfinder --help`` stays fast. Whatever a handler raises reaches the user as one line on
-stderr, never a traceback (``LAWFINDER_TRACEBACK=1`` shows it): bad input (``ValueError``, a missing or unwritable
-file) with exit status 2, anything else with its class named and status 1; Ctrl-C exits with 130.
+stderr, never a traceback (``LAWFINDER_TRACEBACK=1`` shows it): bad input or set-up (``ValueError``, a missing or
+unwritable file, a missing optional package) with exit status 2, anything else with its class named and status 1; Ctrl-C exits with 130.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("LAWFINDER_TRACEBACK"):
             raise
         print(f"lawfinder: error: {one_line(error)}", file=sys.stderr)
-        return 2 if isinstance(error, (ValueError, OSError, LookupError)) else 1
+        return 2 if isinstance(error, (ValueError, OSError, LookupError, ImportError)) else 1
 
 
 def one_line(error: BaseException) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,11 +78,13 @@ def build_job(args: argparse.Namespace):
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from ..progress import following_steps, wanted
     from .launch import run_job
 
     job = build_job(args)
-    summary = run_job(job)
-    if args.json:
+    with following_steps(os.path.join(job.out_dir, "metrics.jsonl"), job.loop.max_steps, wanted()):
+        summary = run_job(job)
+    if args.json:  # stdout holds the JSON alone: progress and the trainer's lines go to stderr
         print(json.dumps(summary, default=str))
     else:
         print(format_summary(summary, job))

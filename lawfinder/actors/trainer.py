@@ -7,6 +7,7 @@ the trainer node's disk.
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 
 from .checkpoints import check_writable, next_launch
@@ -31,7 +32,7 @@ class TrainerActor:
         puller = ray_puller(producers, depth)
         position = {**(self.position or {}), "launch": launch}
         summary = train_loop(self.learner, puller.next, self.out_dir, self.loop, position,
-                             report=partial(print, flush=True))
+                             report=partial(print, file=sys.stderr, flush=True))
         return {**summary, "dropped_producers": puller.dropped, "trainer_restarts": self.restarts,
                 "resumed_from": self.resumed_from}
 

@@ -106,13 +106,32 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def _progress(quiet: bool):
+    """A tqdm bar per run on a terminal; one line per problem into a log (stderr not a terminal); nothing if quiet."""
+    from ..progress import bar, wanted
+
     if quiet:
         return None
 
+    def status(record):
+        return "ok" if record["recovered_val"] else ("error" if "error" in record else "-")
+
+    if wanted():
+        bars: dict = {}
+
+        def draw(spec, i, n, record):
+            label = f"{spec.method} {spec.budget.label()} noise={spec.noise:g} n={spec.n_fit}"
+            if label not in bars:
+                bars[label] = bar(total=n, desc=label, unit="problem")
+            bars[label].set_postfix_str(f"{record['equation']} vNRR:{status(record)}", refresh=False)
+            bars[label].update(i - bars[label].n)
+            if i == n:
+                bars[label].close()
+
+        return draw
+
     def show(spec, i, n, record):
-        status = "ok" if record["recovered_val"] else ("error" if "error" in record else "-")
         print(f"  [{spec.method} {spec.budget.label()} noise={spec.noise:g} n={spec.n_fit}] {i}/{n} "
-              f"{record['equation']}#{record['dataset']} vNRR:{status} {record['seconds']:.2f}s",
+              f"{record['equation']}#{record['dataset']} vNRR:{status(record)} {record['seconds']:.2f}s",
               file=sys.stderr, flush=True)
 
     return show

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 
@@ -61,30 +60,8 @@ def _decontaminator(args: argparse.Namespace, config):
     return decontaminator
 
 
-class _Progress:
-    """A one-line progress bar on stderr, redrawn at most 5 times a second."""
-
-    def __init__(self, total: int, enabled: bool = True):
-        self.total, self.enabled = total, enabled
-        self.started = self.last = time.perf_counter()
-
-    def update(self, done: int, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.2 and not force):
-            return
-        self.last = now
-        rate = done / max(1e-9, now - self.started)
-        eta = (self.total - done) / rate if rate > 0 else float("inf")
-        filled = int(30 * done / max(1, self.total))
-        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} samples  {rate:7.1f}/s  "
-              f"ETA {eta:5.0f} s", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
-
-
 def run_generate(args: argparse.Namespace) -> int:
+    from ..progress import bar, wanted
     from .generator import Generator
     from .schema import write_ipc
 
@@ -105,14 +82,14 @@ def run_generate(args: argparse.Namespace) -> int:
               f"one epoch = {len(base)} samples, k = {config.pairs_per_expression} epochs", file=sys.stderr)
     generator = Generator(config, seed=args.seed, worker_index=args.worker_index,
                           decontaminator=_decontaminator(args, config))
-    progress = _Progress(args.n, enabled=not args.quiet)
+    progress = bar(total=args.n, desc="generating", unit="sample", show=wanted(args.quiet))
 
     def batches():
         done = 0
         while done < args.n:
             batch = generator.sample_batch(min(batch_size, args.n - done))
             done += batch.num_rows
-            progress.update(done, force=done == args.n)
+            progress.update(batch.num_rows)
             yield batch
 
     rows = write_ipc(args.out, batches())

@@ -60,6 +60,10 @@ def run_fit(args: argparse.Namespace) -> int:
 
     if args.top < 0:
         raise ValueError(f"--top must be >= 0, got {args.top}")
+    if args.plot:
+        from .plots import check_path
+
+        check_path(args.plot)
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
     table = read_table(args.data, target=args.target, drop_nan=args.drop_nan, features=args.features,
                        exclude=args.exclude, delimiter=delimiter, comment=args.comment)

@@ -23,6 +23,18 @@ def _pyplot():
     return plt
 
 
+def check_path(path: str | Path) -> None:
+    """Fail before a fit, not after it: matplotlib missing or an image format it cannot write."""
+    _pyplot()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise ValueError(f"cannot draw {path}: the file name must end in one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}")
+
+
 def plot_fit(equations: Sequence[Equation], chosen: int, observed: np.ndarray, predicted: np.ndarray,
              path: str | Path | None = None):
     """A two-panel figure; written atomically to ``path`` (format from its suffix) when given."""
