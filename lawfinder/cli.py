@@ -4,7 +4,8 @@ Each module in ``COMMAND_MODULES`` has ``register(subparsers)`` adding its comma
 ``register_bench(subparsers)`` adding a ``lawfinder bench NAME`` command. Handlers import heavy libraries (torch, ray)
 inside themselves so that ``lawfinder --help`` stays fast. Whatever a handler raises reaches the user as one line on
 stderr, never a traceback (``LAWFINDER_TRACEBACK=1`` shows it): bad input or set-up (``ValueError``, a missing or
-unwritable file, a missing optional package) with exit status 2, anything else with its class named and status 1; Ctrl-C exits with 130.
+unwritable file, a missing optional package) with exit status 2, anything else with its class named and status 1;
+Ctrl-C exits with 130.
 """
 
 from __future__ import annotations
