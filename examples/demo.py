@@ -34,7 +34,7 @@ def main() -> int:
             best = model.best_
             print(f"{name:12s} truth  {truth}")
             print(f"{'':12s} found  {target} = {best.expression}   (FVU {best.fvu:.2e}, "
-                  f"{len(model.equations_)} candidates, {time.perf_counter() - start:.1f} s)")
+                  f"{len(model.candidates_)} candidates, {time.perf_counter() - start:.1f} s)")
     finally:
         ray.shutdown()
     return 0

@@ -220,7 +220,12 @@ class Regressor(RegressorMixin, BaseEstimator):
         complexity, loss (FVU), score (PySR's, higher is better; NaN off the Pareto front), objective
         (log10(FVU) + parsimony * complexity, lower is better), pareto, equation, sympy, latex."""
         check_is_fitted(self, "candidates_")
-        return equations_table(self.candidates_)
+        # SymPy and LaTeX for every row take ~2 ms each: built once per fit, a copy handed out each time.
+        cached = getattr(self, "_equations_table", None)
+        if cached is None or cached[0] is not self.candidates_:
+            cached = self._equations_table = (self.candidates_, equations_table(self.candidates_))
+        table = cached[1]
+        return table.copy() if hasattr(table, "copy") else list(table)
 
     def predict(self, X: Any, index: int | None = None) -> np.ndarray:
         """Values of the chosen formula (or row ``index`` of ``equations_``) on ``X``; a DataFrame's columns are

@@ -84,7 +84,9 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
 
     target_name = str(getattr(y, "name", None) or "y")
     # scikit-learn rejects a non-finite y outright; rows are named (or dropped) here first.
-    y_values = _as_float(y, f"target {target_name!r}")
+    with warnings.catch_warnings():  # a complex y is scikit-learn's error, just below
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        y_values = _as_float(y, f"target {target_name!r}")
     if y_values.ndim in (1, 2) and y_values.size and y_values.shape[0] == _num_rows(X):
         keep = check_finite(y_values.reshape(y_values.shape[0], -1), [target_name], drop_nan)
         if not keep.all():
