@@ -32,5 +32,5 @@ def test_pool_matches_in_process_and_regressor_uses_it(ray_session):
 
     via_ray = Regressor(proposer=lambda X, y: candidates, random_state=5).fit(X, y)
     here = Regressor(proposer=lambda X, y: candidates, random_state=5, n_jobs=1).fit(X, y)
-    assert [e.fvu for e in via_ray.equations_] == pytest.approx([e.fvu for e in here.equations_], rel=1e-9)
+    assert [e.fvu for e in via_ray.candidates_] == pytest.approx([e.fvu for e in here.candidates_], rel=1e-9)
     assert np.isfinite(via_ray.best_.fvu)
