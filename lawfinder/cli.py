@@ -35,10 +35,8 @@ BENCH_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = argparse.ArgumentParser(prog="lawfinder", description="Neural symbolic regression that scales.")
-    parser.add_argument("--version", action="version", version=f"lawfinder {__version__}")
+    parser.add_argument("--version", action="version", version=f"lawfinder {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -48,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
         for name in BENCH_MODULES:
             importlib.import_module(name).register_bench(bench_sub)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's), as pip reports it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lawfinder")
+    except PackageNotFoundError:
+        return "(not installed: run from a source folder)"
 
 
 def main(argv: list[str] | None = None) -> int:
