@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top", type=int, default=10, help="how many formulas to show; 0 shows all (default 10)")
     p.add_argument("--n-samples", type=int, default=N_SAMPLES, help=f"sequences sampled from the model (default {N_SAMPLES})")
     p.add_argument("--beam-width", type=int, help="beam search with this width instead of sampling")
-    p.add_argument("--parsimony", type=float, default=PARSIMONY, help=f"objective per token of length: log10(FVU) + parsimony*length (default {PARSIMONY})")
+    p.add_argument("--parsimony", type=float, default=PARSIMONY,
+                   help=f"weight of length in the ranking objective log10(FVU) + parsimony*length (default {PARSIMONY})")
     p.add_argument("--restarts", type=int, default=N_RESTARTS,
                    help=f"constant-fit restarts per candidate (default {N_RESTARTS})")
     p.add_argument("--n-jobs", type=int, help="fit constants on this many Ray workers (-1: all cores)")
