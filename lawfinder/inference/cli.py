@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-samples", type=int, default=N_SAMPLES, help=f"sequences sampled from the model (default {N_SAMPLES})")
     p.add_argument("--beam-width", type=int, help="beam search with this width instead of sampling")
     p.add_argument("--parsimony", type=float, default=PARSIMONY,
-                   help=f"weight of length in the ranking objective log10(FVU) + parsimony*length (default {PARSIMONY})")
+                   help=f"weight of length in the objective log10(FVU) + parsimony*length (default {PARSIMONY})")
     p.add_argument("--restarts", type=int, default=N_RESTARTS,
                    help=f"constant-fit restarts per candidate (default {N_RESTARTS})")
     p.add_argument("--n-jobs", type=int, help="fit constants on this many Ray workers (-1: all cores)")
