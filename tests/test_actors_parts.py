@@ -83,6 +83,22 @@ def test_train_cli_builds_the_job_it_describes(tmp_path):
     assert dict(job.learner.model_overrides) == {"dropout": 0.2}
     assert dict(job.learner.train_overrides) == {"lr": 0.01, "max_steps": 50, "batch_size": 8}
     assert job.loop.max_steps == 50 and job.loop.checkpoint_every == 10
+    assert job.learner.threads == 1
+
+
+def test_train_cli_batch_size_scales_the_preset_lr_and_sets_micro_batches(tmp_path):
+    from lawfinder.actors.cli import build_job
+    from lawfinder.actors.learners import train_config_for
+    from lawfinder.model.presets import get
+
+    job = build_job(cli_args("--preset", "sl-tiny", "--batch-size", "64", "--grad-accum", "4", "--trainer-cpus", "3",
+                             "--out", str(tmp_path)))
+    config = train_config_for(job.learner.preset, job.learner.train_overrides)
+    reference = get("sl-tiny").train
+    assert config.batch_size == 64 and config.grad_accum == 4 and job.learner.threads == 3
+    assert config.lr == pytest.approx(reference.lr * (64 / reference.batch_size) ** 0.5)
+    with pytest.raises(ValueError, match="grad_accum"):
+        build_job(cli_args("--preset", "sl-tiny", "--batch-size", "2", "--grad-accum", "4", "--out", str(tmp_path)))
 
 
 def test_train_cli_names_bad_input(tmp_path):

@@ -17,7 +17,7 @@ DOC = Path(__file__).resolve().parents[1] / "lawfinder" / "model" / "PRESETS.md"
 
 def counts(name: str) -> tuple[int, int, int]:
     with torch.device("meta"):  # shapes only: the 1B model costs no memory
-        model = build_model(PRESETS[name])
+        model = build_model(PRESETS[name].model)
     return count_parameters(model), count_parameters(model.encoder), count_parameters(model.decoder)
 
 
@@ -51,7 +51,7 @@ def test_docs_table_lists_the_real_counts(name):
 
 def test_preset_overrides_and_errors():
     assert get_preset("flash-3M", dropout=0.0).dropout == 0.0
-    with pytest.raises(ValueError, match="unknown model preset 'flash-7M'"):
+    with pytest.raises(ValueError, match="unknown preset 'flash-7M'; known: flash-3M, "):
         get_preset("flash-7M")
     with pytest.raises(ValueError, match="'width'"):
         get_preset("flash-3M", width=3)
@@ -59,4 +59,4 @@ def test_preset_overrides_and_errors():
         ModelConfig(d_model=100, n_heads=3)
     with pytest.raises(ValueError, match="kind"):
         ModelConfig(kind="graph")
-    assert ModelConfig.from_dict(PRESETS["sl-M"].to_dict()) == PRESETS["sl-M"]
+    assert ModelConfig.from_dict(PRESETS["sl-M"].model.to_dict()) == PRESETS["sl-M"].model

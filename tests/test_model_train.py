@@ -13,12 +13,13 @@ import torch
 
 from lawfinder.cli import main
 from lawfinder.model.checkpoint import load_model, save_model
-from lawfinder.model.config import get_preset
+from lawfinder.model.config import TrainConfig
 from lawfinder.model.flops import check_flops, estimate_flops, linear_parameters
 from lawfinder.model.layers import RMSNorm
 from lawfinder.model.optim import make_optimizer
 from lawfinder.model.schedule import learning_rate
-from lawfinder.model.train import TRAIN_PRESETS, TrainConfig, Trainer, load_checkpoint
+from lawfinder.model.presets import PRESETS, get_preset
+from lawfinder.model.train import Trainer, load_checkpoint
 from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
 
 
@@ -83,17 +84,17 @@ def test_resume_is_bit_for_bit(tmp_path, optimizer):
     batches = [make_batch(cfg, seed=s) for s in range(6)]
 
     straight = Trainer.create(cfg, tc)
-    straight_losses = [straight.step(b) for b in batches]
+    straight_losses = [float(straight.step(b)["loss"]) for b in batches]
 
     first = Trainer.create(cfg, tc)
-    resumed_losses = [first.step(b) for b in batches[:3]]
+    resumed_losses = [float(first.step(b)["loss"]) for b in batches[:3]]
     path = tmp_path / "run" / "ckpt.pt"
     first.save_checkpoint(path, data_position={"producer": [3, 7], "epoch": 0})
     torch.rand(1000), np.random.rand(10)  # move the RNGs on: the checkpoint must bring them back
     del first
     second = load_checkpoint(path)
     assert second.step_count == 3 and second.data_position == {"producer": [3, 7], "epoch": 0}
-    resumed_losses += [second.step(b) for b in batches[3:]]
+    resumed_losses += [float(second.step(b)["loss"]) for b in batches[3:]]
 
     assert resumed_losses == straight_losses
     after, expected = _params(second.model), _params(straight.model)
@@ -153,12 +154,13 @@ def test_wsd_and_cosine_schedules():
 
 
 def test_train_presets_follow_the_papers():
-    assert TRAIN_PRESETS["flash-3M"].lr == 1e-4 and TRAIN_PRESETS["flash-3M"].betas == (0.9, 0.95)
-    assert TRAIN_PRESETS["flash-1B"].lr_at(750_000 - 1) == pytest.approx(3e-5)
-    assert TRAIN_PRESETS["flash-1B"].lr_at(3_000_000 - 1) == pytest.approx(3e-5)
-    assert TRAIN_PRESETS["flash-1B"].lr_at(3_500_000) == pytest.approx(1.5e-5)
-    assert TRAIN_PRESETS["sl-XS"].optimizer == "adamcpr" and TRAIN_PRESETS["sl-XS"].betas == (0.9, 0.98)
-    assert TrainConfig.from_dict(TRAIN_PRESETS["flash-1B"].to_dict()) == TRAIN_PRESETS["flash-1B"]
+    train = {name: preset.train for name, preset in PRESETS.items()}
+    assert train["flash-3M"].lr == 1e-4 and train["flash-3M"].betas == (0.9, 0.95)
+    assert train["flash-1B"].lr_at(750_000 - 1) == pytest.approx(3e-5)
+    assert train["flash-1B"].lr_at(3_000_000 - 1) == pytest.approx(3e-5)
+    assert train["flash-1B"].lr_at(3_500_000) == pytest.approx(1.5e-5)
+    assert train["sl-XS"].optimizer == "adamcpr" and train["sl-XS"].betas == (0.9, 0.98)
+    assert TrainConfig.from_dict(train["flash-1B"].to_dict()) == train["flash-1B"]
 
 
 def _cpr_run(kappa_factor: float, steps: int = 60) -> tuple[float, float, bool]:
@@ -197,11 +199,18 @@ def test_flop_estimate_against_torch_count():
 
 def test_bench_train_step_cli(tmp_path, capsys):
     out = tmp_path / "ts.json"
-    code = main(["bench", "train-step", "--preset", "flash-tiny", "--batch-size", "2", "--n-points", "16",
-                 "--steps", "1", "--warmup", "0", "--out", str(out)])
+    lines = tmp_path / "ts.jsonl"
+    code = main(["bench", "train-step", "--preset", "flash-tiny,sl-tiny", "--batch-size", "2", "--n-points", "16",
+                 "--steps", "1", "--warmup", "0", "--compile", "off", "--out", str(out), "--jsonl", str(lines)])
     assert code == 0
     data = json.loads(out.read_text())
-    for key in ("samples_per_s", "tokens_per_s", "achieved_flops_per_s", "mfu", "flops_ratio_measured_over_6ND"):
-        assert data[key] > 0
-    assert "samples/s" in capsys.readouterr().out
+    assert [r["preset"] for r in data["results"]] == ["flash-tiny", "sl-tiny"]
+    for row in data["results"]:
+        assert row["compile"] is False
+        for key in ("samples_per_s", "tokens_per_s", "achieved_flops_per_s", "mfu", "flops_ratio_measured_over_6ND",
+                    "peak_memory_mib"):
+            assert row[key] > 0
+    assert [json.loads(line)["preset"] for line in lines.read_text().splitlines()] == ["flash-tiny", "sl-tiny"]
+    table = capsys.readouterr().out
+    assert "samples/s" in table and "sl-tiny" in table and "matmul peak" in table
     assert main(["bench", "train-step", "--preset", "flash-9M", "--batch-size", "2"]) == 2

@@ -19,11 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="flash-tiny", help="model preset (lawfinder.model.PRESETS), e.g. flash-3M")
     p.add_argument("--producers", type=int, default=2, help="producer actors (one CPU each)")
-    p.add_argument("--batch-size", type=int, default=None, help="samples per batch (default: the preset's)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="samples per batch (default: the preset's); the LR scales by sqrt(batch / preset batch)")
+    p.add_argument("--grad-accum", type=int, default=None,
+                   help="micro-batches per step, for a batch that does not fit the device at once (default 1)")
     p.add_argument("--max-steps", type=int, default=None, help="total optimiser steps (default: the preset's)")
     p.add_argument("--out", required=True, help="run directory: checkpoints, metrics.jsonl (resumed if present)")
     p.add_argument("--data", default=None,
-                   help="generator preset (default: flash-ansr for flash-* models, scaling-laws for sl-*)")
+                   help="generator preset (default: the model preset's, e.g. flash-ansr for flash-*)")
     p.add_argument("--set-data", action="append", default=[], metavar="NAME=VALUE", help="GeneratorConfig field")
     p.add_argument("--set-model", action="append", default=[], metavar="NAME=VALUE", help="ModelConfig field")
     p.add_argument("--set-train", action="append", default=[], metavar="NAME=VALUE", help="TrainConfig field")
@@ -38,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="start from these weights (a model file or checkpoint; same architecture; fresh optimiser "
                         "and schedule); ignored when --out already holds a checkpoint to resume")
     p.add_argument("--producer-cpus", type=float, default=1.0)
-    p.add_argument("--trainer-cpus", type=float, default=1.0)
+    p.add_argument("--trainer-cpus", type=float, default=1.0,
+                   help="CPUs of the trainer actor; also its torch threads (a GPU trainer wants 2-4)")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")
     p.set_defaults(func=run_train)
 
@@ -47,24 +51,29 @@ def build_job(args: argparse.Namespace):
     """The TrainJob an argument namespace describes (ValueError names the bad flag or field)."""
     from ..generate.config import parse_override
     from ..overrides import parse_assignment
-    from ..model.config import PRESETS as MODEL_PRESETS
-    from ..model.config import ModelConfig, get_preset
+    from ..model.config import ModelConfig
+    from ..model.presets import get
     from .launch import TrainJob
     from .learners import LearnerSpec, train_config_for
     from .loop import LoopConfig
     from .sources import SourceSpec
 
-    if args.preset not in MODEL_PRESETS:
-        raise ValueError(f"--preset {args.preset!r} is not a model preset; known: {sorted(MODEL_PRESETS)}")
+    try:
+        preset = get(args.preset)
+    except ValueError as error:
+        raise ValueError(f"--preset {args.preset!r}: {error}") from None
     model_overrides = tuple(parse_assignment(ModelConfig, text, "--set-model") for text in args.set_model)
     train_overrides = [parse_assignment(_train_config_class(), text, "--set-train") for text in args.set_train]
+    if args.grad_accum is not None:
+        train_overrides.append(("grad_accum", args.grad_accum))
     base = train_config_for(args.preset, train_overrides)
     batch_size = args.batch_size or base.batch_size
     max_steps = args.max_steps or base.max_steps
     # The LR schedule spans the run, and the batch the producers make is the batch the trainer steps on.
     train_overrides += [("max_steps", max_steps), ("batch_size", batch_size)]
-    data = args.data or ("scaling-laws" if args.preset.startswith("sl-") else "flash-ansr")
-    init_from = _checked_init_from(args.init_from, get_preset(args.preset, **dict(model_overrides)))
+    train_config_for(args.preset, train_overrides)  # a bad combination fails here, not in the trainer actor
+    data = args.data or preset.data
+    init_from = _checked_init_from(args.init_from, preset.model_config(**dict(model_overrides)))
     return TrainJob(
         out_dir=args.out,
         loop=LoopConfig(max_steps=max_steps, checkpoint_every=args.checkpoint_every, keep_checkpoints=args.keep,
@@ -72,7 +81,8 @@ def build_job(args: argparse.Namespace):
         source=SourceSpec(kind="generator", preset=data, batch_size=batch_size,
                           overrides=tuple(parse_override(text) for text in args.set_data)),
         learner=LearnerSpec(kind="model", preset=args.preset, model_overrides=model_overrides,
-                            train_overrides=tuple(train_overrides), seed=args.seed, init_from=init_from),
+                            train_overrides=tuple(train_overrides), seed=args.seed, init_from=init_from,
+                            threads=max(1, int(args.trainer_cpus))),
         producers=args.producers, seed=args.seed, depth=args.depth, producer_cpus=args.producer_cpus,
         trainer_cpus=args.trainer_cpus)
 
@@ -125,6 +135,6 @@ def _checked_init_from(path: str | None, config) -> str | None:
 
 
 def _train_config_class():
-    from ..model.train import TrainConfig
+    from ..model.config import TrainConfig
 
     return TrainConfig

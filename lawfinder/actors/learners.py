@@ -1,11 +1,13 @@
 """What the TrainerActor trains, built from a picklable ``LearnerSpec`` on the trainer's own node:
 
 - ``"model"``: a lawfinder model preset with its trainer (``lawfinder.model.train``), fed Arrow batches turned
-  into tensors by the batch schema (no Python loop per sample), on the GPU Ray gave the actor, else the CPU;
+  into tensors by the batch schema (no Python loop per sample), on the GPU Ray gave the actor, else the CPU; its
+  ``prepare`` (Arrow -> padded arrays -> pinned tensors -> device, on a CUDA stream of its own) is what the loop's
+  prefetch thread runs for the next batch while the current step trains;
 - ``"sink"``: consumes batches and trains nothing, to measure the pull path alone (``lawfinder bench pipeline``).
 
 Both follow the ``loop.Learner`` protocol: ``step``, ``train_step(batch)``, ``save(path, data_position)``,
-``load(path) -> data_position``.
+``load(path) -> data_position``; the model learner also has ``prepare`` and ``drain_metrics``.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ LEARNER_KINDS = ("model", "sink")
 @dataclass(frozen=True)
 class LearnerSpec:
     kind: str = "model"
-    preset: str = "flash-tiny"     # lawfinder.model.PRESETS name
+    preset: str = "flash-tiny"     # lawfinder.model.presets name
     model_overrides: tuple = ()    # (field, value) pairs for ModelConfig
     train_overrides: tuple = ()    # (field, value) pairs for TrainConfig
     seed: int = 0
     init_from: str | None = None   # weights to start from (a fresh run only; a checkpoint in the run dir wins)
+    threads: int = 0               # torch intra-op threads (the trainer actor's CPUs); 0 = leave torch's setting
 
     def __post_init__(self):
         if self.kind not in LEARNER_KINDS:
             raise ValueError(f"learner kind must be one of {list(LEARNER_KINDS)}, got {self.kind!r}")
+        if self.threads < 0:
+            raise ValueError(f"learner threads must be >= 0, got {self.threads}")
 
 
 def build_learner(spec: LearnerSpec):
@@ -40,10 +45,19 @@ def build_learner(spec: LearnerSpec):
 
 
 def train_config_for(preset: str, overrides=()):
-    """The model preset's TrainConfig (a plain one for presets without) with fields replaced by name."""
-    from ..model.train import TRAIN_PRESETS, TrainConfig
+    """The preset's TrainConfig with fields replaced by name (a new batch size scales the LR: ``presets``)."""
+    from ..model.presets import get
 
-    return replace(TRAIN_PRESETS.get(preset, TrainConfig()), **dict(overrides))
+    return get(preset).train_config(overrides=overrides)
+
+
+@dataclass
+class PreparedBatch:
+    """A batch already on the trainer's device (``ready``: the CUDA event its copy recorded, None on CPU)."""
+
+    num_rows: int
+    tensors: dict
+    ready: object = None
 
 
 class ModelLearner:
@@ -52,10 +66,14 @@ class ModelLearner:
     def __init__(self, spec: LearnerSpec):
         import torch
 
-        from ..model.config import get_preset
+        from ..model.presets import get
         from ..model.train import Trainer
 
-        model_config = get_preset(spec.preset, **dict(spec.model_overrides))
+        if spec.threads:
+            # Ray sets OMP_NUM_THREADS=1 for a 1-CPU actor; a trainer given more CPUs uses them.
+            torch.set_num_threads(spec.threads)
+        preset = get(spec.preset)
+        model_config = preset.model_config(**dict(spec.model_overrides))
         train_config = train_config_for(spec.preset, (*spec.train_overrides, ("seed", spec.seed)))
         # Ray sets CUDA_VISIBLE_DEVICES to the GPU it gave this actor, and hides all when it gave none.
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -65,16 +83,50 @@ class ModelLearner:
             from ..model.checkpoint import init_weights
 
             init_weights(self.trainer.model, spec.init_from)
+        self._runtime = {k: getattr(train_config, k) for k in ("compile", "compile_mode", "grad_accum")}
+        self._stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
 
     @property
     def step(self) -> int:
         return self.trainer.step_count
 
-    def train_step(self, batch) -> dict:
+    def prepare(self, batch) -> PreparedBatch:
+        """Arrow batch -> tensors on the device at the step's padded shapes; thread-safe, so the loop's prefetch
+        thread runs it for the next batch while the current one trains."""
+        import torch
+
         from ..generate.schema import batch_to_arrays
 
         config = self.trainer.model_config
-        return self.trainer.step(batch_to_arrays(batch, max_variables=config.max_variables, max_len=config.max_len))
+        points = int(pa_max(batch, "n_points"))
+        tokens = int(pa_max(batch, "n_tokens"))
+        n_points, n_tokens = self.trainer.padded_sizes(points, tokens)
+        arrays = batch_to_arrays(batch, max_variables=config.max_variables, max_points=n_points,
+                                 max_len=config.max_len if tokens > config.max_len else n_tokens)
+        if self._stream is None:
+            return PreparedBatch(batch.num_rows, {k: torch.from_numpy(v) for k, v in arrays.items()})
+        with torch.cuda.stream(self._stream):
+            tensors = {k: torch.from_numpy(v).pin_memory().to(self.device, non_blocking=True)
+                       for k, v in arrays.items()}
+            ready = torch.cuda.Event()
+            ready.record(self._stream)
+        return PreparedBatch(batch.num_rows, tensors, ready)
+
+    def train_step(self, batch) -> dict:
+        import torch
+
+        if not isinstance(batch, PreparedBatch):
+            batch = self.prepare(batch)
+        if batch.ready is not None:
+            current = torch.cuda.current_stream(self.device)
+            current.wait_event(batch.ready)
+            for tensor in batch.tensors.values():
+                tensor.record_stream(current)  # the copy stream's memory is in use on this one now
+        result = self.trainer.step(batch.tensors)
+        return {"lr": result["lr"]}  # loss and grad norm stay on the device until drain_metrics
+
+    def drain_metrics(self) -> dict:
+        return self.trainer.drain_metrics()
 
     def save(self, path: Path, data_position: dict) -> None:
         self.trainer.save_checkpoint(path, data_position=data_position)
@@ -84,10 +136,37 @@ class ModelLearner:
 
         # The checkpoint carries its own model and train configs: a resumed run continues the run that wrote it.
         # Only its length follows this launch, so that a run can be extended (the LR schedule spans the new end).
+        # How the step runs (compiled, micro-batches) follows this launch too: it is the machine's, not the run's.
         self.trainer = load_checkpoint(path, self.device)
-        if self.trainer.config.max_steps != self._max_steps:
-            self.trainer.config = replace(self.trainer.config, max_steps=self._max_steps)
+        wanted = {"max_steps": self._max_steps, **self._runtime}
+        if any(getattr(self.trainer.config, k) != v for k, v in wanted.items()):
+            config = replace(self.trainer.config, **wanted)
+            position = self.trainer.data_position
+            self.trainer = rebuild_trainer(self.trainer, config)
+            self.trainer.data_position = position
         return dict(self.trainer.data_position)
+
+
+def pa_max(batch, column: str) -> int:
+    import pyarrow.compute as pc
+
+    value = pc.max(batch.column(column)).as_py()
+    return int(value or 0)
+
+
+def rebuild_trainer(trainer, config):
+    """The same model, optimiser state and step under a changed TrainConfig (compile and micro-batches are set
+    when the Trainer is built)."""
+    from ..model.train import Trainer
+
+    compiled = config.compile if config.compile is not None else trainer.device.type == "cuda"
+    if compiled == trainer.compiled and config.compile_mode == trainer.config.compile_mode:
+        trainer.config = config  # only plain fields changed: nothing to rebuild
+        return trainer
+    rebuilt = Trainer(trainer.model, config, trainer.device)
+    rebuilt.optimizer.load_state_dict(trainer.optimizer.state_dict())
+    rebuilt.step_count = trainer.step_count
+    return rebuilt
 
 
 class SinkLearner:

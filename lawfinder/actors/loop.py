@@ -2,6 +2,8 @@
 
 It knows nothing of Ray: ``pull()`` returns ``(producer index, batch)`` and the learner is anything with ``step``,
 ``train_step(batch)``, ``save(path, data_position)`` and ``load(path) -> data_position``, so it is tested with fakes.
+A learner with ``prepare(batch)`` gets the next batch pulled and prepared by a prefetch thread (``feed.py``) while
+the current step runs; one with ``drain_metrics()`` keeps its loss on the device and is read once per report.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Callable, Protocol
 
 from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, load_newest_valid, prune_checkpoints,
                           trim_metrics)
+from .feed import Prefetcher
 from .meter import Meter, format_progress
 
 
@@ -36,6 +39,8 @@ class LoopConfig:
     report_every_steps: int = 0
     # Stop (with a checkpoint) after this many seconds of this call, e.g. to fit a time-limited slot; 0 = no limit.
     max_seconds: float = 0.0
+    # Pull and prepare the next batch in a thread while the current step runs (learners with ``prepare``).
+    prefetch: bool = True
 
     def __post_init__(self):
         if self.max_steps < 1:
@@ -75,36 +80,45 @@ def train_loop(learner: Learner, pull: Callable[[], tuple[int, Any]], out_dir: s
     saved = None
     final = learner.step >= config.max_steps
 
-    while not final:
-        t0 = clock()
-        producer, batch = pull()
-        t1 = clock()
-        last_metrics = learner.train_step(batch)
-        t2 = clock()
-        samples = int(batch.num_rows)
-        meter.record(producer, samples, waited_s=t1 - t0, step_s=t2 - t1)
-        position["samples"] += samples
-        position["batches"][str(producer)] = position["batches"].get(str(producer), 0) + 1
-        if last_metrics.get("loss") is not None:
-            losses.append(float(last_metrics["loss"]))
+    prepare = getattr(learner, "prepare", None) if config.prefetch else None
+    feed = Prefetcher(pull, prepare) if prepare is not None and not final else None
+    drain = getattr(learner, "drain_metrics", None)
+    try:
+        while not final:
+            t0 = clock()
+            producer, batch = feed.next() if feed else pull()
+            t1 = clock()
+            last_metrics = learner.train_step(batch)
+            t2 = clock()
+            samples = int(batch.num_rows)
+            meter.record(producer, samples, waited_s=t1 - t0, step_s=t2 - t1)
+            position["samples"] += samples
+            position["batches"][str(producer)] = position["batches"].get(str(producer), 0) + 1
+            if last_metrics.get("loss") is not None:
+                losses.append(float(last_metrics["loss"]))
 
-        out_of_time = bool(config.max_seconds) and clock() - started >= config.max_seconds
-        final = learner.step >= config.max_steps or out_of_time
-        if checkpoint_due(learner.step, config.checkpoint_every, config.max_steps) or final:
-            saved = checkpoint_path(out_dir, learner.step)
-            learner.save(saved, {**position, "batches": dict(position["batches"])})
-            prune_checkpoints(out_dir, config.keep_checkpoints)
+            out_of_time = bool(config.max_seconds) and clock() - started >= config.max_seconds
+            final = learner.step >= config.max_steps or out_of_time
+            if checkpoint_due(learner.step, config.checkpoint_every, config.max_steps) or final:
+                saved = checkpoint_path(out_dir, learner.step)
+                learner.save(saved, {**position, "batches": dict(position["batches"])})
+                prune_checkpoints(out_dir, config.keep_checkpoints)
 
-        by_steps = config.report_every_steps and learner.step % config.report_every_steps == 0
-        if by_steps or clock() - last_report >= config.report_every_s or final:
-            record = {"step": learner.step, "time": time.time(), **meter.report(),
-                      "loss": sum(losses) / len(losses) if losses else None,
-                      "lr": last_metrics.get("lr"), "grad_norm": last_metrics.get("grad_norm"),
-                      "launch": position.get("launch")}
-            append_metrics(out_dir, record)
-            report(format_progress(record, config.max_steps))
-            losses.clear()
-            last_report = clock()
+            by_steps = config.report_every_steps and learner.step % config.report_every_steps == 0
+            if by_steps or clock() - last_report >= config.report_every_s or final:
+                device = drain() if drain else {}
+                record = {"step": learner.step, "time": time.time(), **meter.report(),
+                          "loss": device.get("loss", sum(losses) / len(losses) if losses else None),
+                          "lr": last_metrics.get("lr"),
+                          "grad_norm": device.get("grad_norm", last_metrics.get("grad_norm")),
+                          "launch": position.get("launch")}
+                append_metrics(out_dir, record)
+                report(format_progress(record, config.max_steps))
+                losses.clear()
+                last_report = clock()
+    finally:
+        if feed is not None:
+            feed.close()
 
     return {"step": learner.step, "start_step": start_step, "checkpoint": str(saved) if saved else None,
             "data_position": position, **meter.summary()}

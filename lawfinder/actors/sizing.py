@@ -30,10 +30,6 @@ class DataRate:
     overrides: tuple = ()
 
 
-def data_preset_for(model_preset: str) -> str:
-    return "scaling-laws" if model_preset.startswith("sl-") else "flash-ansr"
-
-
 def measure_data(data: str, batch_size: int, seconds: float, overrides: tuple = ()) -> DataRate:
     """Generate batches for ``seconds`` (after a first, unmeasured one) on this process's one core."""
     from .sources import SourceSpec, build_source
@@ -57,10 +53,10 @@ def counted_flops_per_sample(model_preset: str, batch_size: int, n_points: int, 
     import torch
 
     from ..model.build import build_model
-    from ..model.config import get_preset
     from ..model.flops import measure_flops
+    from ..model.presets import get
 
-    config = get_preset(model_preset)
+    config = get(model_preset).model
     with torch.device("meta"):
         model = build_model(config)
         b, n, v = batch_size, int(n_points), config.max_variables
@@ -80,14 +76,14 @@ def producer_cores(trainer_samples_per_s: float, core_samples_per_s: float) -> i
 def size_presets(presets: list[str], seconds: float, gpu_tflops: float = GPU_TFLOPS, mfu: float = MFU,
                  data_overrides: dict | None = None) -> list[dict]:
     """One row per model preset: FLOPs/sample, computed trainer samples/s, measured core samples/s, cores needed."""
-    from ..model.train import TRAIN_PRESETS, TrainConfig
+    from ..model.presets import get
 
     data_overrides = data_overrides or {}
     rates: dict[tuple[str, int], DataRate] = {}
     rows = []
     for preset in presets:
-        batch_size = TRAIN_PRESETS.get(preset, TrainConfig()).batch_size
-        data = data_preset_for(preset)
+        batch_size = get(preset).train.batch_size
+        data = get(preset).data
         key = (data, batch_size)
         if key not in rates:
             rates[key] = measure_data(data, batch_size, seconds, data_overrides.get(data, ()))

@@ -1,16 +1,17 @@
 """Models: tokenizers, the two papers' encoders, the RoPE decoder, presets, FLOPs and the training step.
 
-``lawfinder.model.tokenizer`` and ``lawfinder.model.config`` stay free of torch so data workers can import them; the
+``lawfinder.model.tokenizer``, ``config`` and ``presets`` stay free of torch so data workers can import them; the
 torch parts (``build_model``, ``load_model``) load on first use through ``__getattr__``.
 """
 
 from __future__ import annotations
 
-from .config import PRESETS, ModelConfig, get_preset
+from .config import ModelConfig, TrainConfig
+from .presets import PRESETS, Preset, get_preset
 from .tokenizer import TOKENIZERS, Tokenizer, get_tokenizer
 
-__all__ = ["PRESETS", "ModelConfig", "TOKENIZERS", "Tokenizer", "build_model", "get_preset", "get_tokenizer",
-           "load_model"]
+__all__ = ["PRESETS", "ModelConfig", "Preset", "TOKENIZERS", "Tokenizer", "TrainConfig", "build_model", "get_preset",
+           "get_tokenizer", "load_model"]
 
 
 def __getattr__(name: str):

@@ -1,18 +1,23 @@
-"""``ModelConfig`` and the named presets of both papers (sizes from flash-ansr-facts §4 and the scaling-laws table).
+"""``ModelConfig`` (every knob of one model) and ``TrainConfig`` (every knob of its training), with the builders of
+both papers' architectures (sizes from flash-ansr-facts §4 and the scaling-laws table).
 
-Torch-free so that CLIs and data workers can read presets cheaply. ``PAPER_PARAMETERS`` holds the parameter counts the
-papers report; tests check every preset against them (see PRESETS.md).
+Torch-free so that CLIs and data workers can read configs cheaply. The named presets (model + train + data together)
+are in ``presets.py``; ``PAPER_PARAMETERS`` holds the parameter counts the papers report, which tests check every
+preset against (see PRESETS.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..overrides import check_fields
+from .schedule import SCHEDULES, learning_rate
 from .tokenizer import get_tokenizer
 
 KINDS = ("set", "table")
+OPTIMIZERS = ("adamw", "adamcpr")
+KAPPA_INITS = ("warm_start", "dependent", "uniform", "inflection_point")
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,12 @@ class ModelConfig:
         check_fields(cls, data)
         return cls(**data)
 
-
-def _flash(d: int, heads: int, layers: int, dec: int, ffn: int) -> ModelConfig:
+def flash_model(d: int, heads: int, layers: int, dec: int, ffn: int) -> ModelConfig:
     return ModelConfig(kind="set", tokenizer="prefix", d_model=d, n_heads=heads, ffn_hidden=ffn, n_isab=layers,
                        n_sab=layers, n_decoder_layers=dec, max_variables=17, max_len=128, dropout=0.1)
 
 
-def _scaling(d: int, layers: int, heads: int) -> ModelConfig:
+def scaling_model(d: int, layers: int, heads: int) -> ModelConfig:
     # The paper gives dimension, layers and heads; a 4·d feed-forward width reproduces its parameter counts, and
     # no dropout (its runs are single-epoch over fresh data).
     return ModelConfig(kind="table", tokenizer="latex", d_model=d, n_heads=heads, ffn_hidden=4 * d,
@@ -88,20 +92,69 @@ def _scaling(d: int, layers: int, heads: int) -> ModelConfig:
                        input_noise=0.0)
 
 
-PRESETS: dict[str, ModelConfig] = {
-    "flash-3M": _flash(192, 3, 1, 3, 576),
-    "flash-20M": _flash(384, 6, 2, 6, 1152),
-    "flash-120M": _flash(640, 10, 5, 10, 1920),
-    "flash-1B": _flash(1280, 20, 10, 20, 3840),
-    "sl-XS": _scaling(256, 3, 4),
-    "sl-S": _scaling(320, 4, 5),
-    "sl-M": _scaling(384, 5, 6),
-    "sl-L": _scaling(448, 7, 7),
-    "sl-XL": _scaling(512, 11, 8),
-    # Small models for tests and CPU smoke runs: same code paths, a few thousand parameters.
-    "flash-tiny": replace(_flash(32, 2, 1, 2, 64), n_inducing=8, n_seeds=8, dropout=0.0, input_noise=0.0),
-    "sl-tiny": replace(_scaling(32, 2, 2), ffn_hidden=64),
-}
+@dataclass(frozen=True)
+class TrainConfig:
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.95)
+    eps: float = 1e-8
+    weight_decay: float = 0.01
+    schedule: str = "wsd"
+    warmup: float = 0.1       # fraction of max_steps
+    stable: float = 0.7       # fraction of max_steps ("wsd"); the rest decays
+    min_lr_ratio: float = 0.0
+    max_steps: int = 1_000_000
+    batch_size: int = 128
+    # Micro-batches per optimiser step: the batch is split in this many parts whose gradients add up to the whole
+    # batch's (for batches that do not fit in memory at once).
+    grad_accum: int = 1
+    clip: float = 2.0
+    optimizer: str = "adamw"
+    cpr_kappa_init: str = "inflection_point"
+    cpr_kappa_param: float = 1000.0
+    cpr_reg_step_size: int = 200
+    compile: bool | None = None        # None: compiled on CUDA, eager on CPU
+    compile_mode: str | None = None    # None: "reduce-overhead" (CUDA graphs) on CUDA, torch's default elsewhere
+    trim_padding: bool = True  # drop all-pad token columns per batch (eager runs; compiled runs pad to buckets)
+    # Padded sizes a compiled step rounds the point count / token length up to, so that it sees a few fixed shapes
+    # (one graph each) instead of one per batch; a larger batch is rounded up to a multiple of 8.
+    point_buckets: tuple[int, ...] = ()
+    token_buckets: tuple[int, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"TrainConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.cpr_kappa_init not in KAPPA_INITS:
+            raise ValueError(f"TrainConfig.cpr_kappa_init must be one of {KAPPA_INITS}, got {self.cpr_kappa_init!r}")
+        if self.max_steps < 1 or self.batch_size < 1:
+            raise ValueError("TrainConfig.max_steps and batch_size must be >= 1")
+        if not 1 <= self.grad_accum <= self.batch_size:
+            raise ValueError(f"TrainConfig.grad_accum must lie in [1, batch_size={self.batch_size}], "
+                             f"got {self.grad_accum}")
+        if not (0 <= self.warmup <= 1 and 0 <= self.stable <= 1 and self.warmup + self.stable <= 1):
+            raise ValueError(f"TrainConfig warmup={self.warmup} and stable={self.stable} must be fractions summing "
+                             f"to at most 1")
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        for name in ("point_buckets", "token_buckets"):
+            sizes = tuple(sorted(int(b) for b in getattr(self, name)))
+            if any(b < 1 for b in sizes):
+                raise ValueError(f"TrainConfig.{name} must hold positive sizes, got {sizes}")
+            object.__setattr__(self, name, sizes)
+
+    def lr_at(self, step: int) -> float:
+        return learning_rate(step, self.max_steps, self.lr, self.schedule, self.warmup, self.stable, self.min_lr_ratio)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "betas": list(self.betas), "point_buckets": list(self.point_buckets),
+                "token_buckets": list(self.token_buckets)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        check_fields(cls, data)
+        return cls(**data)
+
 
 # Parameter counts reported by the papers (Flash-ANSR Appendix B Table 3; scaling-laws architecture table):
 # (total, encoder, decoder); None where the paper gives no split.
@@ -116,14 +169,3 @@ PAPER_PARAMETERS: dict[str, tuple[float, float | None, float | None]] = {
     "sl-L": (45.53e6, None, None),
     "sl-XL": (93.08e6, None, None),
 }
-
-
-def get_preset(name: str, **overrides: Any) -> ModelConfig:
-    """A preset by name with fields overridden by keyword (``get_preset("flash-3M", dropout=0.0)``)."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown model preset {name!r}; choose one of {sorted(PRESETS)}")
-    known = {f.name for f in fields(ModelConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown ModelConfig field(s) {unknown} for preset {name!r}")
-    return replace(PRESETS[name], **overrides)

@@ -1,101 +1,38 @@
-"""``TrainConfig``, the papers' training presets and ``Trainer``: one optimiser step per call on a batch dict.
+"""``Trainer``: one optimiser step per call on a batch dict, fast on CUDA.
 
 The trainer is plain state (model, optimiser, step) plus one method, so a Ray actor or a test can drive it. bf16
 autocast on CUDA, fp32 on CPU; the LR comes from ``schedule.learning_rate`` at the current step; gradients are clipped
 at a global norm. Checkpoint files are ``checkpoint.py``'s business; this module imports it (never the reverse):
 ``Trainer.save_checkpoint`` delegates there and ``load_checkpoint`` rebuilds a trainer from what it reads.
+
+On CUDA the step is built for throughput: the loss is compiled (``TrainConfig.compile``; None = on for CUDA) with
+CUDA graphs (``mode="reduce-overhead"``) over a few padded shapes (``shapes.bucket_size``), TF32 matmuls, a fused
+optimiser, and no host sync: the loss and gradient norm of each step add up on the device and are read by
+``drain_metrics()`` when the caller reports. ``TrainConfig.grad_accum`` splits a batch into micro-batches whose
+token-weighted gradients sum to the whole batch's.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from ..overrides import check_fields
 from .build import BATCH_KEYS, SymbolicModel, build_model
 from .checkpoint import read_training_state, save_checkpoint
-from .config import ModelConfig
-from .optim import OPTIMIZERS, make_optimizer
-from .schedule import SCHEDULES, learning_rate
+from .config import ModelConfig, TrainConfig
+from .optim import make_optimizer
+from .shapes import bucket_size
 from .tokenizer import Tokenizer
 
+__all__ = ["TrainConfig", "Trainer", "load_checkpoint", "pad_batch", "seed_everything", "split_batch", "to_tensors",
+           "trim_token_padding"]
 
-@dataclass(frozen=True)
-class TrainConfig:
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.9, 0.95)
-    eps: float = 1e-8
-    weight_decay: float = 0.01
-    schedule: str = "wsd"
-    warmup: float = 0.1       # fraction of max_steps
-    stable: float = 0.7       # fraction of max_steps ("wsd"); the rest decays
-    min_lr_ratio: float = 0.0
-    max_steps: int = 1_000_000
-    batch_size: int = 128
-    clip: float = 2.0
-    optimizer: str = "adamw"
-    cpr_kappa_init: str = "inflection_point"
-    cpr_kappa_param: float = 1000.0
-    cpr_reg_step_size: int = 200
-    compile: bool = False
-    compile_mode: str | None = None
-    trim_padding: bool = True  # drop all-pad token columns per batch (a shape change per batch; off for CUDA graphs)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"TrainConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.max_steps < 1 or self.batch_size < 1:
-            raise ValueError("TrainConfig.max_steps and batch_size must be >= 1")
-        if not (0 <= self.warmup <= 1 and 0 <= self.stable <= 1 and self.warmup + self.stable <= 1):
-            raise ValueError(f"TrainConfig warmup={self.warmup} and stable={self.stable} must be fractions summing "
-                             f"to at most 1")
-        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
-
-    def lr_at(self, step: int) -> float:
-        return learning_rate(step, self.max_steps, self.lr, self.schedule, self.warmup, self.stable, self.min_lr_ratio)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "betas": list(self.betas)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        check_fields(cls, data)
-        return cls(**{**data, **({"betas": tuple(data["betas"])} if "betas" in data else {})})
-
-
-def _flash(steps: int, lr: float = 1e-4, **kw) -> TrainConfig:
-    return TrainConfig(lr=lr, max_steps=steps, schedule="wsd", warmup=0.1, stable=0.7, batch_size=128, **kw)
-
-
-def _scaling(lr: float, batch: int) -> TrainConfig:
-    # AdamCPR (β 0.9, 0.98), 5 % linear warmup then cosine; steps follow from the compute budget, set per run.
-    return TrainConfig(lr=lr, betas=(0.9, 0.98), weight_decay=0.0, optimizer="adamcpr", schedule="cosine",
-                       warmup=0.05, stable=0.0, batch_size=batch, max_steps=100_000)
-
-
-# Flash-ANSR v23.0 train.yaml (facts §5) and the scaling-laws paper's reported best LR / batch size per size
-# (reported for XS, S, M and XL; L interpolated between M and XL).
-TRAIN_PRESETS: dict[str, TrainConfig] = {
-    "flash-3M": _flash(1_000_000),
-    "flash-20M": _flash(2_000_000),
-    "flash-120M": _flash(3_000_000),
-    "flash-1B": replace(_flash(4_000_000, lr=3e-5, betas=(0.9, 0.99995), weight_decay=0.025), warmup=0.1875,
-                        stable=0.5625),
-    "sl-XS": _scaling(4.6e-4, 32),
-    "sl-S": _scaling(4.6e-4, 128),
-    "sl-M": _scaling(4.6e-4, 128),
-    "sl-L": _scaling(7e-4, 256),
-    "sl-XL": _scaling(1e-3, 256),
-    "flash-tiny": TrainConfig(lr=3e-3, max_steps=1000, warmup=0.05, stable=0.75, batch_size=16),
-    "sl-tiny": TrainConfig(lr=3e-3, max_steps=1000, warmup=0.05, stable=0.75, batch_size=16),
-}
+# Compiled shapes one step function may keep before dynamo gives up and runs eager (buckets² × micro-batch sizes).
+RECOMPILE_LIMIT = 64
 
 
 def seed_everything(seed: int) -> None:
@@ -117,24 +54,72 @@ def to_tensors(batch: dict[str, Any], device: torch.device | str = "cpu") -> dic
 
 
 def trim_token_padding(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Drop token columns that are <pad> in every row."""
+    """Drop token columns that are <pad> in every row (reads the device: eager runs only)."""
     tokens = batch["token_ids"]
     length = int((tokens != Tokenizer.pad_id).sum(dim=1).max())
     return {**batch, "token_ids": tokens[:, :max(length, 2)]}
 
 
+def pad_batch(batch: dict[str, torch.Tensor], n_points: int, n_tokens: int) -> dict[str, torch.Tensor]:
+    """Pad the point axis to ``n_points`` (masked out) and the token axis to ``n_tokens`` (<pad>, ignored by the
+    loss); axes already that long are left alone. The loss is unchanged."""
+    n = batch["X"].shape[1]
+    length = batch["token_ids"].shape[1]
+    if n_points < n or n_tokens < length:
+        raise ValueError(f"cannot pad a batch of {n} points and {length} tokens down to {n_points} and {n_tokens}")
+    out = dict(batch)
+    if n_points > n:
+        extra = n_points - n
+        out["X"] = F.pad(batch["X"], (0, 0, 0, extra))
+        out["y"] = F.pad(batch["y"], (0, extra))
+        out["point_mask"] = F.pad(batch["point_mask"], (0, extra), value=False)
+    if n_tokens > length:
+        out["token_ids"] = F.pad(batch["token_ids"], (0, n_tokens - length), value=Tokenizer.pad_id)
+    return out
+
+
+def split_batch(batch: dict[str, torch.Tensor], parts: int) -> list[dict[str, torch.Tensor]]:
+    """``parts`` micro-batches along the batch axis (sizes differ by at most one)."""
+    chunks = {key: torch.tensor_split(value, parts) for key, value in batch.items()}
+    return [{key: chunks[key][i] for key in batch} for i in range(parts)]
+
+
+def target_tokens(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Number of non-pad targets (what the loss averages over), on the batch's device."""
+    return (batch["token_ids"][:, 1:] != Tokenizer.pad_id).sum()
+
+
 class Trainer:
-    """Model + optimiser + step counter. ``step(batch)`` does one update and returns loss, lr and grad norm."""
+    """Model + optimiser + step counter. ``step(batch)`` does one update and returns loss, lr and grad norm (the
+    loss and norm as 0-d device tensors: reading them syncs, so hot loops use ``drain_metrics``)."""
 
     def __init__(self, model: SymbolicModel, config: TrainConfig, device: torch.device | str | None = None):
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.model = model.to(self.device)
         self.model_config: ModelConfig = model.config
         self.config = config
-        self.optimizer = make_optimizer(self.model, config)
+        cuda = self.device.type == "cuda"
+        if cuda:
+            # TF32 for the fp32 matmuls left outside autocast (the loss's float cast, optimiser maths).
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self.optimizer = make_optimizer(self.model, config, fused=True if cuda else None)
         self.step_count = 0
         self.data_position: dict[str, Any] = {}
-        self._loss = torch.compile(self.model.loss, mode=config.compile_mode) if config.compile else self.model.loss
+        self.compiled = config.compile if config.compile is not None else cuda
+        mode = config.compile_mode or ("reduce-overhead" if cuda else None)
+        # CUDA graphs reuse their output memory on the next replay: gradients must live in buffers of their own.
+        self.graphs = self.compiled and cuda and mode in ("reduce-overhead", "max-autotune")
+        self.bucketed = self.compiled and bool(config.point_buckets or config.token_buckets)
+        if self.compiled:
+            _raise_recompile_limit()
+            self._loss = torch.compile(self.model.loss, mode=mode, dynamic=False if self.bucketed else None)
+        else:
+            self._loss = self.model.loss
+        if self.graphs:
+            for p in self.model.parameters():
+                p.grad = torch.zeros_like(p)
+        self._sums = torch.zeros(3, device=self.device)  # loss, grad norm, steps since the last drain
 
     @classmethod
     def create(cls, model_config: ModelConfig, config: TrainConfig,
@@ -147,23 +132,63 @@ class Trainer:
     def autocast_dtype(self) -> torch.dtype | None:
         return torch.bfloat16 if self.device.type == "cuda" else None
 
-    def step(self, batch: dict[str, Any]) -> dict[str, float]:
-        batch = to_tensors(batch, self.device)
-        if self.config.trim_padding:
-            batch = trim_token_padding(batch)
+    def padded_sizes(self, n_points: int, n_tokens: int) -> tuple[int, int]:
+        """The (points, tokens) a batch whose largest sample has these sizes is padded to before the step."""
+        if not self.bucketed:
+            return n_points, n_tokens
+        return bucket_size(n_points, self.config.point_buckets), bucket_size(n_tokens, self.config.token_buckets)
+
+    def prepare(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """Tensors on the device at the step's shapes (bucketed when compiled; trimmed token padding when eager)."""
+        if self.bucketed:
+            batch = to_tensors(batch, self.device)
+            points, tokens = self.padded_sizes(batch["X"].shape[1], batch["token_ids"].shape[1])
+            return pad_batch(batch, points, tokens)
+        batch = to_tensors(batch, "cpu") if _on_cpu(batch) else batch
+        if self.config.trim_padding and _on_cpu(batch):
+            batch = trim_token_padding(batch)  # reading a CPU tensor costs no device sync
+        return to_tensors(batch, self.device)
+
+    def accumulate_gradients(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Forward + backward over ``grad_accum`` micro-batches into the parameters' ``.grad``; returns the loss of
+        the whole batch (a device tensor). Each micro-batch's mean loss is weighted by its share of the batch's
+        target tokens, so the gradients add up to the whole batch's mean-loss gradient."""
+        self.model.train()
+        dtype = self.autocast_dtype
+        parts = split_batch(batch, self.config.grad_accum) if self.config.grad_accum > 1 else [batch]
+        total_tokens = target_tokens(batch).clamp(min=1) if len(parts) > 1 else None
+        loss_sum = torch.zeros((), device=self.device)
+        for part in parts:
+            if self.graphs:
+                torch.compiler.cudagraph_mark_step_begin()
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                loss = self._loss(part)
+            if total_tokens is not None:
+                loss = loss * (target_tokens(part) / total_tokens)
+            loss.backward()
+            loss_sum += loss.detach().float()
+        return loss_sum
+
+    def step(self, batch: dict[str, Any]) -> dict[str, Any]:
+        batch = self.prepare(batch)
         lr = self.config.lr_at(self.step_count)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.model.train()
-        dtype = self.autocast_dtype
-        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-            loss = self._loss(batch)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+        self.optimizer.zero_grad(set_to_none=not self.graphs)
+        loss = self.accumulate_gradients(batch)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip).detach()
         self.optimizer.step()
         self.step_count += 1
-        return {"loss": float(loss.detach()), "lr": lr, "grad_norm": float(grad_norm)}
+        self._sums += torch.stack([loss, grad_norm.float(), torch.ones((), device=self.device)])
+        return {"loss": loss, "lr": lr, "grad_norm": grad_norm}
+
+    def drain_metrics(self) -> dict[str, float | int]:
+        """Mean loss and gradient norm over the steps since the last call (one device read), and their count."""
+        loss, grad_norm, steps = self._sums.tolist()
+        self._sums.zero_()
+        if not steps:
+            return {"steps": 0}
+        return {"loss": loss / steps, "grad_norm": grad_norm / steps, "steps": int(steps)}
 
     @torch.no_grad()
     def evaluate(self, batch: dict[str, Any]) -> float:
@@ -189,3 +214,16 @@ def load_checkpoint(path, device: torch.device | str = "cpu") -> Trainer:
     trainer.metadata = state.metadata
     state.restore_rng()
     return trainer
+
+
+def _on_cpu(batch: dict[str, Any]) -> bool:
+    tokens = batch.get("token_ids")
+    return not isinstance(tokens, torch.Tensor) or tokens.device.type == "cpu"
+
+
+def _raise_recompile_limit() -> None:
+    import torch._dynamo
+
+    for name in ("recompile_limit", "cache_size_limit"):  # renamed in torch 2.6; older torches know the second
+        if hasattr(torch._dynamo.config, name):
+            setattr(torch._dynamo.config, name, max(getattr(torch._dynamo.config, name), RECOMPILE_LIMIT))

@@ -1,8 +1,11 @@
-"""``lawfinder bench train-step``: training throughput of a preset on synthetic batches of the real shapes.
+"""``lawfinder bench train-step``: training throughput of one or more presets on synthetic batches of the real
+shapes, fed from device memory (the trainer alone, no data pipeline).
 
-Prints and writes (``--out``) samples/s, tokens/s, achieved FLOP/s (torch's FLOP count of one step divided by the
-measured step time), MFU against a matrix-multiply peak measured in the same run on the same device (bf16 on CUDA,
-fp32 on CPU), and the 6·N·D estimate next to torch's count.
+``--preset flash-3M,flash-20M`` measures each in turn and prints one table: samples/s, tokens/s, achieved FLOP/s
+(torch's FLOP count of one step divided by the measured step time), MFU against a matrix-multiply peak measured in
+the same run on the same device (bf16 on CUDA, fp32 on CPU), peak memory and whether the step was compiled
+(``--compile both`` measures each preset both ways). ``--out`` writes the figures as JSON, ``--jsonl`` appends one
+line per row. A preset that fails (e.g. out of memory) gets a row with its error and the others still run.
 """
 
 from __future__ import annotations
@@ -54,53 +57,114 @@ def matmul_peak(device, size: int | None = None, repeats: int = 10) -> dict:
     return {"size": n, "dtype": str(dtype).replace("torch.", ""), "flops_per_s": 2.0 * n**3 / best}
 
 
-def run_train_step_bench(preset: str, batch_size: int, n_points: int | None = None, seq_len: int = 32,
-                         steps: int = 5, warmup: int = 2, device: str = "auto", compile: bool = False) -> dict:
+def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: int | None = None,
+                         seq_len: int = 32, steps: int = 5, warmup: int | None = None, device: str = "auto",
+                         compile: bool | None = None, grad_accum: int = 1, peak: dict | None = None) -> dict:
     import torch
 
-    from ..model.config import get_preset
     from ..model.flops import check_flops
-    from ..model.train import TRAIN_PRESETS, TrainConfig, Trainer
+    from ..model.presets import get
+    from ..model.train import Trainer
 
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
-    config = get_preset(preset)
+    record = get(preset)
+    dev = resolve_device(device)
+    config = record.model
     if n_points is None:
         n_points = 1024 if config.kind == "set" else 64  # Flash-ANSR pads to 1024 points; scaling-laws tables have 64
     if seq_len > config.max_len:
         raise ValueError(f"--seq-len {seq_len} exceeds the preset's max_len {config.max_len}")
-    base = TRAIN_PRESETS.get(preset, TrainConfig())
-    train_config = TrainConfig(**{**base.to_dict(), "betas": base.betas, "batch_size": batch_size,
-                                  "compile": compile, "trim_padding": False, "max_steps": 10 * (steps + warmup)})
+    batch_size = batch_size or record.train.batch_size
+    train_config = record.train_config(batch_size, {"compile": compile, "grad_accum": grad_accum,
+                                                    "max_steps": 10**6})
     trainer = Trainer.create(config, train_config, dev)
+    warmup = warmup if warmup is not None else (3 if trainer.compiled else 1)
     batch = synthetic_batch(config, batch_size, n_points, seq_len)
     batch_dev = {k: v.to(dev) for k, v in batch.items()}
     flop_check = check_flops(trainer.model, batch_dev)
-    peak_before = matmul_peak(dev)
+    peak = peak or matmul_peak(dev)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
     for _ in range(warmup):
         trainer.step(batch_dev)
     _sync(dev)
+    trainer.drain_metrics()
     start = time.perf_counter()
     for _ in range(steps):
-        result = trainer.step(batch_dev)
+        trainer.step(batch_dev)
     _sync(dev)
     step_time = (time.perf_counter() - start) / steps
-    # Peak measured on both sides of the timed steps, best kept: on a shared machine one side may be disturbed.
-    peak = max(peak_before, matmul_peak(dev), key=lambda p: p["flops_per_s"])
+    metrics = trainer.drain_metrics()
     samples_per_s = batch_size / step_time
     achieved = flop_check.measured / step_time
     return {
         "preset": preset, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "compile": compile,
-        "precision": "bf16 autocast" if dev.type == "cuda" else "fp32",
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "compile": trainer.compiled,
+        "cuda_graphs": trainer.graphs, "grad_accum": grad_accum,
+        "precision": "bf16 autocast" if dev.type == "cuda" else "fp32", "optimizer": train_config.optimizer,
         "batch_size": batch_size, "n_points": n_points, "n_variables": config.max_variables, "seq_len": seq_len,
         "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "steps": steps, "warmup_steps": warmup, "step_time_s": step_time, "last_loss": result["loss"],
+        "steps": steps, "warmup_steps": warmup, "step_time_s": step_time, "last_loss": metrics.get("loss"),
         "samples_per_s": samples_per_s, "tokens_per_s": samples_per_s * (seq_len - 1),
         "flops_per_step_measured": flop_check.measured, "flops_per_step_estimated_6ND": flop_check.estimated,
         "flops_ratio_measured_over_6ND": flop_check.ratio, "achieved_flops_per_s": achieved,
-        "matmul_peak": peak, "mfu": achieved / peak["flops_per_s"],
+        "matmul_peak": peak, "mfu": achieved / peak["flops_per_s"], "peak_memory_mib": peak_memory_mib(dev),
     }
+
+
+def resolve_device(device: str):
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def peak_memory_mib(device) -> float:
+    """CUDA: the most memory torch allocated since the preset's step began; CPU: the process's peak RSS so far."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_many(presets: list[str], compiles: list[bool | None], device: str = "auto", **kw) -> dict:
+    """Every preset × compile setting in one process, against one matmul peak (best of before and after)."""
+    import torch
+
+    dev = resolve_device(device)
+    before = matmul_peak(dev)
+    rows = []
+    for preset in presets:
+        for compile in compiles:
+            try:
+                rows.append(run_train_step_bench(preset, device=str(dev), compile=compile, peak=before, **kw))
+            except ValueError:
+                raise
+            except Exception as error:  # noqa: BLE001 - one failing preset (OOM, compiler) must not hide the rest
+                rows.append({"preset": preset, "compile": compile, "error": f"{type(error).__name__}: {error}"[:300]})
+            finally:
+                _release(dev)
+    # Peak measured on both sides of the timed steps, best kept: on a shared machine one side may be disturbed.
+    peak = max(before, matmul_peak(dev), key=lambda p: p["flops_per_s"])
+    for row in rows:
+        if "achieved_flops_per_s" in row:
+            row["matmul_peak"], row["mfu"] = peak, row["achieved_flops_per_s"] / peak["flops_per_s"]
+    return {"benchmark": "train-step", "device": str(dev), "torch": torch.__version__, "matmul_peak": peak,
+            "results": rows}
+
+
+def _release(device) -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    torch._dynamo.reset()  # drops compiled graphs (and their CUDA-graph memory pools) of the previous preset
 
 
 def _write_json(path: str, data: dict) -> None:
@@ -112,45 +176,60 @@ def _write_json(path: str, data: dict) -> None:
     os.replace(tmp, target)
 
 
-def _print_table(r: dict) -> None:
-    rows = [
-        ("preset / device", f"{r['preset']} / {r['device']} ({r['precision']}, {r['threads']} threads)"),
-        ("parameters", f"{r['parameters'] / 1e6:.2f}M"),
-        ("batch × points × vars, tokens",
-         f"{r['batch_size']} × {r['n_points']} × {r['n_variables']}, {r['seq_len']}"),
-        ("step time", f"{r['step_time_s'] * 1e3:.1f} ms (mean of {r['steps']} after {r['warmup_steps']} warm-up)"),
-        ("samples/s", f"{r['samples_per_s']:.1f}"),
-        ("tokens/s", f"{r['tokens_per_s']:.0f}"),
-        ("FLOPs/step torch | 6·N·D", f"{r['flops_per_step_measured']:.3e} | {r['flops_per_step_estimated_6ND']:.3e} "
-                                     f"(ratio {r['flops_ratio_measured_over_6ND']:.2f})"),
-        ("achieved FLOP/s", f"{r['achieved_flops_per_s']:.3e}"),
-        ("matmul peak", f"{r['matmul_peak']['flops_per_s']:.3e} ({r['matmul_peak']['dtype']} "
-                        f"{r['matmul_peak']['size']}³)"),
-        ("MFU", f"{100 * r['mfu']:.1f} %"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+def format_table(report: dict) -> str:
+    peak = report["matmul_peak"]
+    header = (f"{'preset':<11} {'compile':>7} {'batch':>5} {'points':>6} {'tokens':>6} {'params':>8} {'ms/step':>8} "
+              f"{'samples/s':>10} {'tokens/s':>10} {'TFLOP/s':>8} {'MFU':>6} {'peak MiB':>9}")
+    lines = [f"device {report['device']} (torch {report['torch']}), matmul peak {peak['flops_per_s']:.3e} FLOP/s "
+             f"({peak['dtype']} {peak['size']}³, measured in this run)", header, "-" * len(header)]
+    for r in report["results"]:
+        compiled = {True: "on", False: "off", None: "auto"}[r.get("compile")]
+        if "error" in r:
+            lines.append(f"{r['preset']:<11} {compiled:>7}  failed: {r['error']}")
+            continue
+        lines.append(f"{r['preset']:<11} {compiled:>7} {r['batch_size']:>5} {r['n_points']:>6} {r['seq_len']:>6} "
+                     f"{r['parameters'] / 1e6:>7.2f}M {r['step_time_s'] * 1e3:>8.1f} {r['samples_per_s']:>10.1f} "
+                     f"{r['tokens_per_s']:>10.0f} {r['achieved_flops_per_s'] / 1e12:>8.3f} {100 * r['mfu']:>5.1f}% "
+                     f"{r['peak_memory_mib']:>9.0f}")
+    return "\n".join(lines)
+
+
+COMPILE_CHOICES = {"auto": [None], "on": [True], "off": [False], "both": [False, True]}
 
 
 def _train_step(args: argparse.Namespace) -> int:
-    result = run_train_step_bench(args.preset, args.batch_size, args.n_points, args.seq_len, args.steps, args.warmup,
-                                  args.device, args.compile)
-    _print_table(result)
+    from ..model.presets import get
+
+    presets = [p.strip() for p in args.preset.split(",") if p.strip()]
+    for name in presets:
+        get(name)  # an unknown name fails before anything is measured
+    report = run_many(presets, COMPILE_CHOICES[args.compile], args.device, batch_size=args.batch_size,
+                      n_points=args.n_points, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup,
+                      grad_accum=args.grad_accum)
+    print(format_table(report), flush=True)
     if args.out:
-        _write_json(args.out, result)
+        _write_json(args.out, report)
+    if args.jsonl:
+        with open(args.jsonl, "a") as handle:
+            for row in report["results"]:
+                handle.write(json.dumps({"benchmark": "train-step", **row}) + "\n")
     return 0
 
 
 def register_bench(sub) -> None:
-    p = sub.add_parser("train-step", help="training throughput, FLOP/s and MFU of a model preset")
-    p.add_argument("--preset", default="flash-3M", help="model preset (lawfinder.model.config.PRESETS)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p = sub.add_parser("train-step", help="training throughput, FLOP/s and MFU of model presets (one table)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="flash-3M", help="comma-separated presets (lawfinder.model.presets)")
+    p.add_argument("--batch-size", type=int, default=None, help="samples per batch (default: each preset's)")
+    p.add_argument("--grad-accum", type=int, default=1, help="micro-batches per step")
     p.add_argument("--n-points", type=int, default=None, help="points per sample (default 1024 set, 64 table)")
     p.add_argument("--seq-len", type=int, default=32, help="token_ids length incl. <bos>/<eos>")
     p.add_argument("--steps", type=int, default=5, help="timed steps")
-    p.add_argument("--warmup", type=int, default=2, help="untimed steps first (compilation, allocator)")
+    p.add_argument("--warmup", type=int, default=None,
+                   help="untimed steps first (compilation, CUDA-graph recording); default 3 compiled, 1 eager")
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:N")
-    p.add_argument("--compile", action="store_true", help="torch.compile the loss")
+    p.add_argument("--compile", nargs="?", const="on", default="auto", choices=sorted(COMPILE_CHOICES),
+                   help="torch.compile the step: auto (on for CUDA), on, off, or both (one row each)")
     p.add_argument("--out", default=None, help="write the figures as JSON here")
+    p.add_argument("--jsonl", default=None, help="append one JSON line per row here")
     p.set_defaults(func=_train_step)

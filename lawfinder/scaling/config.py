@@ -3,7 +3,7 @@ compute budgets in FLOPs, the shared training settings, the data and the held-ou
 
 A size names a model preset plus ``ModelConfig`` overrides, so micro models for a CPU study and the paper's
 ``sl-XS``..``sl-XL`` are written the same way. A size without ``batch_size``/``lr`` takes them from the preset's
-training preset (``lawfinder.model.train.TRAIN_PRESETS``: the paper's per-size table for ``sl-*``). Every problem
+training preset (``lawfinder.model.presets``: the paper's per-size table for ``sl-*``). Every problem
 with the file is a ValueError naming the key.
 """
 
@@ -153,9 +153,8 @@ def parse_config(data: dict, base_dir: str | Path = ".") -> SweepConfig:
 def check_names(config: SweepConfig) -> None:
     """Fail at load time, not after hours of training, on a preset or field that does not exist."""
     from ..generate.config import PRESETS as DATA_PRESETS
-    from ..model.config import PRESETS as MODEL_PRESETS
-    from ..model.config import ModelConfig
-    from ..model.train import TrainConfig
+    from ..model.config import ModelConfig, TrainConfig
+    from ..model.presets import PRESETS as MODEL_PRESETS
 
     if config.data not in DATA_PRESETS:
         raise ValueError(f"data: unknown generator preset {config.data!r}; known: {sorted(DATA_PRESETS)}")

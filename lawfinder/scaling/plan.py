@@ -70,17 +70,17 @@ def size_profile(size: SizeSpec, d_out: float, n_points: int) -> SizeProfile:
     """Count the size's parameters on the meta device (no memory) and price one sample."""
     import torch
 
-    from ..actors.learners import train_config_for
     from ..model.build import build_model
-    from ..model.config import get_preset
     from ..model.flops import encoder_tokens, estimate_flops, linear_parameters
+    from ..model.presets import get
 
-    config = get_preset(size.preset, **dict(size.model))
+    preset = get(size.preset)
+    config = preset.model_config(**dict(size.model))
     with torch.device("meta"):
         model = build_model(config)
     n_enc, n_dec = linear_parameters(model.encoder), linear_parameters(model.decoder)
     d_in = encoder_tokens(config, n_points)
-    base = train_config_for(size.preset)
+    base = preset.train
     return SizeProfile(
         name=size.name, params=n_enc + n_dec, params_total=sum(p.numel() for p in model.parameters()),
         n_enc=n_enc, n_dec=n_dec, d_in=d_in, d_out=float(d_out),
