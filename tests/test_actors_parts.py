@@ -130,6 +130,15 @@ def test_bench_steady_rates_drop_the_warm_up_window(tmp_path):
     # Feeding took 4 ms more per step than from memory: 5% of the 80 ms step.
     assert results[1]["transport_overhead"] == pytest.approx(0.05)
     assert results[1]["end_to_end_ratio"] == pytest.approx(0.1 / 0.081 - 1)
+    train = add_overheads([{"mode": "train", "feed": "memory", "loop_s_per_step": 0.1, "train_step_s": 0.09,
+                            "samples_per_s": 1000.0},
+                           {"mode": "train", "feed": "pipeline", "loop_s_per_step": 0.11, "train_step_s": 0.09,
+                            "samples_per_s": 900.0}])
+    assert train[1]["share_of_memory_fed"] == pytest.approx(0.9)
+    # With a warm-up in seconds, every window that ends before it is dropped.
+    assert _steady(str(tmp_path), warmup=6.0)["batches_per_s"] == pytest.approx(10.0)
+    with pytest.raises(RuntimeError, match="too short"):
+        _steady(str(tmp_path), warmup=6.5)
 
 
 def test_bench_cli_rejects_bad_arguments():
@@ -141,3 +150,23 @@ def test_bench_cli_rejects_bad_arguments():
         args = parser.parse_args(["bench", "pipeline", *argv])
         with pytest.raises(ValueError, match=message):
             args.func(args)
+
+
+def test_sizing_reads_measured_trainer_rates_and_rounds_cores_up(tmp_path):
+    import json
+
+    from lawfinder.actors.sizing import producer_cores, read_trainer_rates
+
+    rows = [{"benchmark": "environment", "torch": "x"},
+            {"benchmark": "train-step", "preset": "flash-3M", "samples_per_s": 900.0, "compile": False},
+            {"benchmark": "train-step", "preset": "flash-3M", "samples_per_s": 1500.0, "compile": True},
+            {"benchmark": "train-step", "preset": "sl-XS", "error": "OutOfMemoryError"},
+            {"benchmark": "pipeline", "mode": "train", "samples_per_s": 5.0}]
+    path = tmp_path / "results.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rates = read_trainer_rates(str(path))
+    assert set(rates) == {"flash-3M"} and rates["flash-3M"]["compile"] is True
+    assert producer_cores(1500.0, 1000.0) == 2 and producer_cores(10.0, 1000.0) == 1
+    (tmp_path / "empty.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    with pytest.raises(ValueError, match="no bench train-step rows"):
+        read_trainer_rates(str(tmp_path / "empty.jsonl"))

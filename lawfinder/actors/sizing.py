@@ -2,9 +2,11 @@
 samples/s.
 
 The producer side is measured: the preset's generator, in this process on one core, at the preset's batch size
-(which also gives the padded batch shapes the trainer computes on). The trainer side is computed, not measured:
-FLOPs per sample counted by torch's FLOP counter on a forward + backward of those shapes (on the ``meta`` device, so
-even the 1B model costs nothing here), divided into an assumed GPU throughput (peak × MFU).
+(which also gives the padded batch shapes the trainer computes on). The trainer side is measured when given
+(``trainer_rates``: memory-fed samples/s per preset from ``lawfinder bench train-step --out``, e.g. on the GPU);
+otherwise it is computed: FLOPs per sample counted by torch's FLOP counter on a forward + backward of those shapes
+(on the ``meta`` device, so even the 1B model costs nothing here), divided into an assumed GPU throughput
+(peak × MFU).
 """
 
 from __future__ import annotations
@@ -73,9 +75,31 @@ def producer_cores(trainer_samples_per_s: float, core_samples_per_s: float) -> i
     return max(1, math.ceil(trainer_samples_per_s / core_samples_per_s))
 
 
+def read_trainer_rates(path: str) -> dict[str, dict]:
+    """{preset: row} of the fastest successful row per preset in a ``bench train-step`` JSON (``--out``) or JSONL."""
+    import json
+    from pathlib import Path
+
+    text = Path(path).read_text()
+    try:
+        rows = json.loads(text)["results"]
+    except (ValueError, KeyError, TypeError):
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    best: dict[str, dict] = {}
+    for row in rows:
+        if row.get("benchmark", "train-step") != "train-step" or "samples_per_s" not in row:
+            continue  # a gpu-check JSONL also holds pipeline, sizing and context rows
+        if row["samples_per_s"] > best.get(row["preset"], {}).get("samples_per_s", 0):
+            best[row["preset"]] = row
+    if not best:
+        raise ValueError(f"{path}: no bench train-step rows with samples_per_s")
+    return best
+
+
 def size_presets(presets: list[str], seconds: float, gpu_tflops: float = GPU_TFLOPS, mfu: float = MFU,
-                 data_overrides: dict | None = None) -> list[dict]:
-    """One row per model preset: FLOPs/sample, computed trainer samples/s, measured core samples/s, cores needed."""
+                 data_overrides: dict | None = None, trainer_rates: dict[str, dict] | None = None) -> list[dict]:
+    """One row per model preset: FLOPs/sample, trainer samples/s (measured when ``trainer_rates`` has the preset,
+    else computed), measured core samples/s, cores needed."""
     from ..model.presets import get
 
     data_overrides = data_overrides or {}
@@ -89,10 +113,16 @@ def size_presets(presets: list[str], seconds: float, gpu_tflops: float = GPU_TFL
             rates[key] = measure_data(data, batch_size, seconds, data_overrides.get(data, ()))
         rate = rates[key]
         flops = counted_flops_per_sample(preset, batch_size, round(rate.padded_points), round(rate.padded_tokens))
-        trainer = gpu_tflops * 1e12 * mfu / flops
+        measured = (trainer_rates or {}).get(preset)
+        if measured:
+            trainer, source = measured["samples_per_s"], (f"measured: bench train-step on {measured['device']} "
+                                                          f"(batch {measured['batch_size']}, compile "
+                                                          f"{measured['compile']})")
+        else:
+            trainer, source = gpu_tflops * 1e12 * mfu / flops, "computed from FLOPs (no GPU measurement)"
         rows.append({"preset": preset, "batch_size": batch_size, "gflops_per_sample": flops / 1e9,
                      "trainer_samples_per_s": trainer, "gpu_tflops": gpu_tflops, "mfu": mfu,
-                     "trainer_source": "computed from FLOPs (no GPU measurement)",
+                     "trainer_source": source,
                      "core": asdict(rate), "core_samples_per_s": rate.samples_per_s,
                      "producer_cores": producer_cores(trainer, rate.samples_per_s)})
     return rows
@@ -105,7 +135,9 @@ def format_sizing(rows: list[dict]) -> str:
     for r in rows:
         lines.append(f"{r['preset']:<11} {r['batch_size']:>5} {r['gflops_per_sample']:>12.2f} "
                      f"{r['trainer_samples_per_s']:>13.0f} {r['core_samples_per_s']:>14.0f} {r['producer_cores']:>9}")
-    if rows:
-        lines.append(f"(GPU samples/s computed from FLOPs at {rows[0]['gpu_tflops']:g} TFLOP/s × MFU "
-                     f"{rows[0]['mfu']:g}; core samples/s measured on this machine)")
+    for source in sorted({r["trainer_source"] for r in rows}):
+        which = ", ".join(r["preset"] for r in rows if r["trainer_source"] == source)
+        if source.startswith("computed"):
+            source = f"computed from FLOPs at {rows[0]['gpu_tflops']:g} TFLOP/s × MFU {rows[0]['mfu']:g}"
+        lines.append(f"(GPU samples/s of {which}: {source}; core samples/s measured on this machine)")
     return "\n".join(lines)

@@ -130,8 +130,9 @@ def peak_memory_mib(device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_many(presets: list[str], compiles: list[bool | None], device: str = "auto", **kw) -> dict:
-    """Every preset × compile setting in one process, against one matmul peak (best of before and after)."""
+def run_many(presets: list[str], compiles: list[bool | None], device: str = "auto", on_row=None, **kw) -> dict:
+    """Every preset × compile setting in one process, against one matmul peak (best of before and after).
+    ``on_row(row)`` sees each row as soon as it is measured (MFU against the peak measured before)."""
     import torch
 
     dev = resolve_device(device)
@@ -147,6 +148,8 @@ def run_many(presets: list[str], compiles: list[bool | None], device: str = "aut
                 rows.append({"preset": preset, "compile": compile, "error": f"{type(error).__name__}: {error}"[:300]})
             finally:
                 _release(dev)
+            if on_row is not None:
+                on_row(rows[-1])
     # Peak measured on both sides of the timed steps, best kept: on a shared machine one side may be disturbed.
     peak = max(before, matmul_peak(dev), key=lambda p: p["flops_per_s"])
     for row in rows:
@@ -203,16 +206,18 @@ def _train_step(args: argparse.Namespace) -> int:
     presets = [p.strip() for p in args.preset.split(",") if p.strip()]
     for name in presets:
         get(name)  # an unknown name fails before anything is measured
-    report = run_many(presets, COMPILE_CHOICES[args.compile], args.device, batch_size=args.batch_size,
-                      n_points=args.n_points, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup,
-                      grad_accum=args.grad_accum)
+    def append(row: dict) -> None:
+        # Row by row, so that a run cut short by a timeout keeps what it measured.
+        if args.jsonl:
+            with open(args.jsonl, "a") as handle:
+                handle.write(json.dumps({"benchmark": "train-step", **row}) + "\n")
+
+    report = run_many(presets, COMPILE_CHOICES[args.compile], args.device, on_row=append,
+                      batch_size=args.batch_size, n_points=args.n_points, seq_len=args.seq_len, steps=args.steps,
+                      warmup=args.warmup, grad_accum=args.grad_accum)
     print(format_table(report), flush=True)
     if args.out:
         _write_json(args.out, report)
-    if args.jsonl:
-        with open(args.jsonl, "a") as handle:
-            for row in report["results"]:
-                handle.write(json.dumps({"benchmark": "train-step", **row}) + "\n")
     return 0
 
 
@@ -231,5 +236,5 @@ def register_bench(sub) -> None:
     p.add_argument("--compile", nargs="?", const="on", default="auto", choices=sorted(COMPILE_CHOICES),
                    help="torch.compile the step: auto (on for CUDA), on, off, or both (one row each)")
     p.add_argument("--out", default=None, help="write the figures as JSON here")
-    p.add_argument("--jsonl", default=None, help="append one JSON line per row here")
+    p.add_argument("--jsonl", default=None, help="append one JSON line per row here, as each is measured")
     p.set_defaults(func=_train_step)
