@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lawfinder.model import build_model
-from lawfinder.model.config import get_preset
+from lawfinder.model.presets import get_preset
 from lawfinder.model.layers import RMSSetNorm
 from lawfinder.model.set_encoder import float_bits
 from lawfinder.model.table_encoder import mantissa_exponent
