@@ -80,11 +80,15 @@ class AdamCPR(torch.optim.Adam):
         states = [self._cpr_state(p, initial.get(p)) for p in params]
         warm = int(self.kappa_param) if self.kappa_init == "warm_start" else 0
         if step > warm:
-            for p, s in zip(params, states):
-                # No host sync: the multiplier is clipped on the device and θ moves by −2λθ.
-                violation = _squared_norm(p) - s["kappa"]
-                s["lagmul"].add_(s["kappa_update"] * violation).clamp_(min=0.0)
-                p.addcmul_(p, s["lagmul"], value=-2.0)
+            # Multi-tensor ops (a few kernels for all matrices, not a few per matrix) and no host sync: the
+            # multiplier is clipped on the device and θ moves by −2λθ.
+            lagmuls = [s["lagmul"] for s in states]
+            violations = torch._foreach_pow(torch._foreach_norm(params), 2)
+            torch._foreach_sub_(violations, [s["kappa"] for s in states])
+            torch._foreach_mul_(violations, [s["kappa_update"] for s in states])
+            torch._foreach_add_(lagmuls, violations)
+            torch._foreach_clamp_min_(lagmuls, 0.0)
+            torch._foreach_addcmul_(params, params, lagmuls, value=-2.0)
         if self.kappa_init == "warm_start" and step == warm:
             for p, s in zip(params, states):
                 s["kappa"].add_(_squared_norm(p))
@@ -117,7 +121,7 @@ class AdamCPR(torch.optim.Adam):
 def _squared_norm(p: torch.Tensor) -> torch.Tensor:
     # ‖θ‖² as pytorch-cpr computes R(θ) (the norm, squared): κ = R exactly when a bound is set, so the rounding of
     # R − κ, and with it whether λ moves, matches the reference.
-    return p.float().norm().square()
+    return torch._foreach_norm([p])[0].square()
 
 
 def parameter_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:

@@ -90,7 +90,8 @@ def build_job(config: SweepConfig, plan: RunPlan):
         source=SourceSpec(kind="generator", preset=config.data, batch_size=plan.batch_size,
                           overrides=tuple(config.data_overrides)),
         learner=LearnerSpec(kind="model", preset=size.preset, model_overrides=tuple(size.model),
-                            train_overrides=train_overrides(config, plan), seed=config.seed),
+                            train_overrides=train_overrides(config, plan), seed=config.seed,
+                            threads=max(1, int(config.trainer_cpus))),
         producers=config.producers, seed=config.seed, producer_cpus=config.producer_cpus,
         trainer_cpus=config.trainer_cpus)
 
