@@ -24,7 +24,7 @@ from lawfinder.actors.checkpoints import check_writable, checkpoint_path, list_c
 from lawfinder.actors.learners import LearnerSpec, ModelLearner
 from lawfinder.actors.loop import resume
 from lawfinder.model.checkpoint import DamagedCheckpoint, load_model, save_model, verify
-from lawfinder.model.config import get_preset
+from lawfinder.model.presets import get_preset
 from lawfinder.model.build import build_model
 from lawfinder.ray_connect import RayConnectError, host_port, init_arguments, probe
 from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture

@@ -15,7 +15,7 @@ from lawfinder.evaluation.promote import GATE_MARK, LEASE_MARK, Side, Verdict, d
     replace_shipped
 from lawfinder.model.build import build_model
 from lawfinder.model.checkpoint import load_model, read_metadata, save_model
-from lawfinder.model.config import get_preset
+from lawfinder.model.presets import get_preset
 from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import torch
 
 from lawfinder.model.build import build_model
 from lawfinder.model.checkpoint import load_model, read_metadata, save_model, verified_bytes
-from lawfinder.model.config import get_preset
+from lawfinder.model.presets import get_preset
 from lawfinder.actors.shipping import SHIPPED, history_of, plan
 from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture
 

@@ -10,7 +10,7 @@ import torch
 
 from lawfinder.cli import main
 from lawfinder.model.checkpoint import save_model
-from lawfinder.model.config import get_preset
+from lawfinder.model.presets import get_preset
 from lawfinder.model.tokenizer import get_tokenizer
 from lawfinder.model.train import TrainConfig, Trainer
 from tests.torch_threads import one_thread  # noqa: F401 - autouse fixture

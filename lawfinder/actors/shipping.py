@@ -59,7 +59,7 @@ def plan(preset: str, seconds_left: float, batch_size: int, shipped: Path = SHIP
          min_train_s: float = MIN_TRAIN_S) -> Plan:
     """How long and from where the lease trains (see the module docstring). ValueError when no time is left."""
     from ..model.checkpoint import architecture_difference
-    from ..model.config import get_preset
+    from ..model.presets import get_preset
 
     train_seconds = seconds_left - overhead_s
     if train_seconds < min_train_s:
