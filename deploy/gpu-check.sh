@@ -4,8 +4,9 @@
 #      eager for comparison, sl-XS and sl-M (our AdamCPR) — samples/s, tokens/s, MFU vs a matmul peak of this run;
 #   2. bench pipeline --device cuda --modes train: flash-3M fed by N generator producers vs fed from memory
 #      (samples/s, the trainer's wait share, producer-fed as a share of memory-fed);
-#   3. bench pipeline --modes sizing: producer cores per GPU per preset from the rates measured in 1 and this host's
-#      generator rate per core.
+#   3. bench pipeline --modes sizing: producer cores per GPU per flash preset from the rates measured in 1 and this
+#      host's generator rate per core (the sl-* presets' scaling-laws generator first builds its exhaustive base set,
+#      minutes on a fresh machine, so it is left out here).
 # Results: $OUT/gpu-check.jsonl (one JSON object per row, each with "benchmark"), log: $OUT/gpu-check.log.
 #
 # On the GPU machine (Ray is not installed there): first, here, `bash ../shared/tools/device-wheels.sh`, then
@@ -87,7 +88,7 @@ if [ "$SMOKE" = 1 ]; then
         --n-points 64 --steps 5 --compile auto --jsonl "$RESULTS"
     step pipeline 80 python3 -m lawfinder bench pipeline --modes train --preset flash-tiny --batch-size 16 \
         --producers 1 --seconds 10 --warmup 4 --set-data max_points=64 --jsonl "$RESULTS"
-    step sizing 40 python3 -m lawfinder bench pipeline --modes sizing --sizing-presets flash-tiny,sl-tiny \
+    step sizing 40 python3 -m lawfinder bench pipeline --modes sizing --sizing-presets flash-tiny \
         --seconds 2 --trainer-rates "$RESULTS" --jsonl "$RESULTS"
 else
     PRODUCERS=${PRODUCERS:-$((CPUS - 2))}
@@ -98,8 +99,8 @@ else
         --steps 20 --jsonl "$RESULTS"
     step pipeline 200 python3 -m lawfinder bench pipeline --device cuda --modes train --preset flash-3M \
         --producers "$PRODUCERS" --trainer-cpus 2 --seconds 40 --warmup 50 --jsonl "$RESULTS"
-    step sizing 30 python3 -m lawfinder bench pipeline --modes sizing --seconds 4 --trainer-rates "$RESULTS" \
-        --jsonl "$RESULTS"
+    step sizing 30 python3 -m lawfinder bench pipeline --modes sizing --sizing-presets flash-3M,flash-20M,flash-120M \
+        --seconds 4 --trainer-rates "$RESULTS" --jsonl "$RESULTS"
 fi
 ray stop --force >/dev/null 2>&1 || true
 log "done in $(($(date +%s) - START))s; results $RESULTS"

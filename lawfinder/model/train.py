@@ -116,9 +116,6 @@ class Trainer:
             self._loss = torch.compile(self.model.loss, mode=mode, dynamic=False if self.bucketed else None)
         else:
             self._loss = self.model.loss
-        if self.graphs:
-            for p in self.model.parameters():
-                p.grad = torch.zeros_like(p)
         self._sums = torch.zeros(3, device=self.device)  # loss, grad norm, steps since the last drain
 
     @classmethod
@@ -174,6 +171,8 @@ class Trainer:
         lr = self.config.lr_at(self.step_count)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+        if self.graphs:
+            self._own_gradient_buffers()
         self.optimizer.zero_grad(set_to_none=not self.graphs)
         loss = self.accumulate_gradients(batch)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip).detach()
@@ -181,6 +180,13 @@ class Trainer:
         self.step_count += 1
         self._sums += torch.stack([loss, grad_norm.float(), torch.ones((), device=self.device)])
         return {"loss": loss, "lr": lr, "grad_norm": grad_norm}
+
+    def _own_gradient_buffers(self) -> None:
+        # A gradient left unset would be the graph's output tensor itself, overwritten by the next replay; a buffer
+        # of its own is added into instead (anyone may have set the gradients to None, e.g. a FLOP count).
+        for p in self.model.parameters():
+            if p.requires_grad and p.grad is None:
+                p.grad = torch.zeros_like(p)
 
     def drain_metrics(self) -> dict[str, float | int]:
         """Mean loss and gradient norm over the steps since the last call (one device read), and their count."""
