@@ -10,18 +10,22 @@ import sys
 import pytest
 
 from lawfinder.generate.config import PRESETS as DATA_PRESETS
-from lawfinder.model.presets import DATA_MAX_POINTS, PRESETS, get, scaled_lr
+from lawfinder.model.presets import DATA_MAX_POINTS, DATA_MAX_TOKENS, PRESETS, get, scaled_lr
 
 
 def test_every_preset_names_a_real_data_preset_and_matching_model():
     assert set(DATA_MAX_POINTS) == set(DATA_PRESETS)
     for name, data in DATA_MAX_POINTS.items():
         assert DATA_PRESETS[name].max_points == data
+    # Prefix targets are the skeleton's tokens plus <bos> and <eos>; LaTeX targets are bounded by max_len only.
+    assert DATA_PRESETS["flash-ansr"].tokenizer == "prefix"
+    assert DATA_PRESETS["flash-ansr"].max_skeleton_length + 2 <= DATA_MAX_TOKENS["flash-ansr"]
+    assert DATA_MAX_TOKENS["scaling-laws"] >= DATA_PRESETS["scaling-laws"].max_len
     for name, preset in PRESETS.items():
         assert preset.name == name and preset.data in DATA_PRESETS
         assert DATA_PRESETS[preset.data].tokenizer == preset.model.tokenizer
         assert max(preset.train.point_buckets) >= DATA_MAX_POINTS[preset.data]
-        assert max(preset.train.token_buckets) >= preset.model.max_len
+        assert max(preset.train.token_buckets) >= min(DATA_MAX_TOKENS[preset.data], preset.model.max_len)
 
 
 def test_unknown_name_is_one_line_listing_the_known_ones():

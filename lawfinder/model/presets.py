@@ -18,9 +18,12 @@ from typing import Any
 from .config import ModelConfig, TrainConfig, flash_model, scaling_model
 from .shapes import linear_buckets
 
-# Generator presets (lawfinder.generate.PRESETS) and their largest point count, which bounds the padded point axis.
-# Written here rather than imported so that reading a preset does not load the generator; a test checks them.
+# Generator presets (lawfinder.generate.PRESETS) and their largest point count and target length (<bos> .. <eos>),
+# which bound the padded axes a compiled step sees. Written here rather than imported so that reading a preset does
+# not load the generator; a test checks them against the generator's configs. Flash-ANSR skeletons have at most 35
+# tokens, so its targets fit 40: buckets of 16/24/32/40 tokens rather than a quarter of the decoder's 128.
 DATA_MAX_POINTS = {"flash-ansr": 1024, "scaling-laws": 64}
+DATA_MAX_TOKENS = {"flash-ansr": 40, "scaling-laws": 128}
 
 
 def scaled_lr(lr: float, batch_size: int, reference_batch: int) -> float:
@@ -60,7 +63,8 @@ class Preset:
 
 
 def _buckets(model: ModelConfig, data: str) -> dict:
-    return {"point_buckets": linear_buckets(DATA_MAX_POINTS[data]), "token_buckets": linear_buckets(model.max_len)}
+    return {"point_buckets": linear_buckets(DATA_MAX_POINTS[data]),
+            "token_buckets": linear_buckets(min(DATA_MAX_TOKENS[data], model.max_len))}
 
 
 def _flash(name: str, model: ModelConfig, steps: int, lr: float = 1e-4, **kw) -> Preset:
