@@ -102,7 +102,6 @@ else
     step sizing 30 python3 -m lawfinder bench pipeline --modes sizing --sizing-presets flash-3M,flash-20M,flash-120M \
         --seconds 4 --trainer-rates "$RESULTS" --jsonl "$RESULTS"
 fi
-ray stop --force >/dev/null 2>&1 || true
 log "done in $(($(date +%s) - START))s; results $RESULTS"
 python3 - "$RESULTS" <<'PY' | tee -a "$LOG"
 import json, sys
