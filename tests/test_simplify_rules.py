@@ -8,7 +8,7 @@ import pytest
 
 from lawfinder.simplipy.discover import DiscoverConfig, discover, to_rule, verify_rule
 from lawfinder.simplipy.rules import DEFAULT_PATH, Rule, RuleIndex, RuleSet, load_rules, match, pattern_tree, save_rules
-from lawfinder.simplipy.simplify_engine import Engine
+from lawfinder.simplipy.rewrite.engine import Engine
 from lawfinder.simplipy.tokens import from_tree, to_tree
 
 TINY = DiscoverConfig(max_tokens=3, unary=("neg", "sin", "asin", "exp", "log", "abs"), n_variables=1,

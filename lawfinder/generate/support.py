@@ -84,7 +84,3 @@ def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple
         return _float32_values(X.transpose(1, 0, 2).reshape(d, tries * m))
     return np.concatenate([draw_points(config, rng, params, m, i) for i in range(len(params[1]))], axis=1)
 
-
-def sample_points(config: GeneratorConfig, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    """``(d, n)`` inputs from a freshly drawn input distribution."""
-    return draw_points(config, rng, point_params(config, rng, d), n)

@@ -25,8 +25,8 @@ import numpy as np
 
 from .operators import BINARY, CONSTANT, OPERATORS, UNARY
 from .rules import Rule, RuleSet
-from .simplify_engine import Engine
-from .simplify_terms import leaf_number
+from .rewrite.engine import Engine
+from .rewrite.terms import leaf_number
 from .tokens import from_tree, is_variable
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Sequence
 
 from .operators import ALIASES, CONSTANT, NUMBER_ALIASES, OPERATORS
-from .rules import DEFAULT_PATH, RuleSet, load_rules
-from .simplify_engine import Engine
-from .simplify_terms import leaf_number, num_leaf
+from .rules import DEFAULT_PATH, load_rules
+from .rewrite.engine import Engine
+from .rewrite.terms import leaf_number, num_leaf
 from .tokens import is_variable, normalize
 
 _ARITY = {name: op.arity for name, op in OPERATORS.items()}
@@ -65,13 +65,6 @@ def engine() -> Engine:
         rules = load_rules(DEFAULT_PATH).rules if Path(DEFAULT_PATH).exists() else []
         _engine = Engine(rules)
     return _engine
-
-
-def use_rules(ruleset: RuleSet | None) -> None:
-    """Swap the process-wide rule set (None: the shipped one) and drop every cache."""
-    global _engine
-    _engine = None if ruleset is None else Engine(ruleset.rules)
-    _cached.cache_clear()
 
 
 def clear_caches() -> None:

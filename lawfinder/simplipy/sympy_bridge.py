@@ -23,10 +23,6 @@ _FUNCTIONS = {
 }
 
 
-def constant_symbols(n: int) -> list[sp.Symbol]:
-    return [sp.Symbol(f"c{i}", real=True) for i in range(n)]
-
-
 def _variable(token: str) -> sp.Symbol:
     return sp.Symbol(token, real=True)
 

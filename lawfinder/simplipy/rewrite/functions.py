@@ -1,4 +1,4 @@
-"""The simplifier's function builders: ``abs``, ``exp``, ``log``, even and odd functions, and numeric folding of
+"""The rewrite engine's function builders: ``abs``, ``exp``, ``log``, even and odd functions, and numeric folding of
 constant subtrees.
 
 Every rewrite here is equal wherever its input is defined: ``exp(log x) -> x`` (x > 0 only on the left),
@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from . import simplify_products as prod
-from .operators import OPERATORS
-from .simplify_signs import EVEN, ODD, even_context, is_nonneg
-from .simplify_sums import sum_from_state
-from .simplify_terms import ONE, collect_sum, leaf_number, num_leaf
+from ..operators import OPERATORS
+from .products import (PRODUCT_OPS, ProductState, even_den, even_num, factors, finish, merge_exp, normalise_bases,
+                       power_into)
+from .signs import even_context, is_nonneg
+from .sums import sum_from_state
+from .terms import EVEN, ODD, ONE, Unprintable, collect_sum, leaf_number, num_leaf
+
 
 def build_abs(eng, u: tuple) -> tuple:
     v = leaf_number(u)
@@ -24,38 +26,38 @@ def build_abs(eng, u: tuple) -> tuple:
     w = even_context(eng, u)  # |w| == |u|: abs and neg dropped, sums sign-normal
     if is_nonneg(eng, w):
         return w
-    if w[0] in prod.PRODUCT_OPS:
+    if w[0] in PRODUCT_OPS:
         return _abs_product(eng, w)
     return ("abs", w)
 
 
 def _abs_product(eng, u: tuple) -> tuple:
     """|c * P * Q| -> |c| * P * |Q| with P the factors that are non-negative wherever defined."""
-    st = prod.ProductState(eng)
+    st = ProductState(eng)
     try:
-        prod.factors(eng, u, 1, st)
+        factors(eng, u, 1, st)
         coef = None if st.coef is None else abs(st.coef)
-        keep = prod.ProductState(eng)
+        keep = ProductState(eng)
         keep.coef = coef
-        rest = prod.ProductState(eng)
+        rest = ProductState(eng)
         for base, e in st.factors.items():
-            if prod._even_den(e) or prod._even_num(e) or is_nonneg(eng, base):
+            if even_den(e) or even_num(e) or is_nonneg(eng, base):
                 keep.add(base, e)
             else:
                 rest.add(base, e)
         if not rest.factors:
-            return prod.finish(eng, keep)
+            return finish(eng, keep)
         if len(rest.factors) == 1:
             # |b**e| -> |b|**e: abs(1/x) -> 1/abs(x), so it meets other powers of abs(x)
             (base, e), = rest.factors.items()
             keep.add(eng.node("abs", (base,)), e)
-            return prod.finish(eng, keep)
-        inner = prod.finish(eng, rest)
+            return finish(eng, keep)
+        inner = finish(eng, rest)
         if coef == 1 and not keep.factors:
             return ("abs", inner)
         keep.add(("abs", inner), 1)
-        return prod.finish(eng, keep)
-    except (ZeroDivisionError, OverflowError, prod.Unprintable):
+        return finish(eng, keep)
+    except (ZeroDivisionError, OverflowError, Unprintable):
         return ("abs", u)
 
 
@@ -74,15 +76,15 @@ def build_exp(eng, u: tuple) -> tuple:
     logs = [(m, e) for m, e in logs if e is not None and e != 0]
     if not logs:
         return ("exp", u)
-    ps = prod.ProductState(eng)
+    ps = ProductState(eng)
     try:
         for m, e in logs:
-            prod.power_into(eng, m[1], e, ps)
+            power_into(eng, m[1], e, ps)
             del st.terms[m]
         if st.terms or st.has_c or st.const != 0:
-            prod.factors(eng, eng.node("exp", (sum_from_state(eng, st),)), 1, ps)
-        out = prod.finish(eng, ps)
-    except (ZeroDivisionError, OverflowError, prod.Unprintable):
+            factors(eng, eng.node("exp", (sum_from_state(eng, st),)), 1, ps)
+        out = finish(eng, ps)
+    except (ZeroDivisionError, OverflowError, Unprintable):
         return ("exp", u)
     return out if eng.size(out) <= eng.size(u) + 1 else ("exp", u)
 
@@ -92,23 +94,23 @@ def build_log(eng, u: tuple) -> tuple:
         return u[1]
     if u[0] == "inv":  # log(1/x) -> -log(x): same domain, and the sign can then cancel or move
         return eng.node("neg", (eng.node("log", (u[1],)),))
-    if u[0] not in prod.PRODUCT_OPS:
+    if u[0] not in PRODUCT_OPS:
         return ("log", u)
-    ps = prod.ProductState(eng)
+    ps = ProductState(eng)
     try:
-        prod.factors(eng, u, 1, ps)
+        factors(eng, u, 1, ps)
         exps = [b for b in ps.factors if b[0] == "exp"]
         if not exps:
             return ("log", u)
-        prod._normalise_bases(eng, ps)
-        prod._merge_exp(eng, ps)
+        normalise_bases(eng, ps)
+        merge_exp(eng, ps)
         exps = [(b, e) for b, e in ps.factors.items() if b[0] == "exp"]
         if len(exps) != 1 or exps[0][1] != 1:
             return ("log", u)
         base = exps[0][0]
         del ps.factors[base]
-        rest = prod.finish(eng, ps)
-    except (ZeroDivisionError, OverflowError, prod.Unprintable):
+        rest = finish(eng, ps)
+    except (ZeroDivisionError, OverflowError, Unprintable):
         return ("log", u)
     out = base[1] if rest == ONE else eng.node("+", (base[1], eng.node("log", (rest,))))
     return out if eng.size(out) <= eng.size(u) else ("log", u)

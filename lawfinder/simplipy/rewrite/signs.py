@@ -1,4 +1,4 @@
-"""The simplifier's sign analysis: where a tree is non-negative or bounded, a sign-normal form for sums and
+"""The rewrite engine's sign analysis: where a tree is non-negative or bounded, a sign-normal form for sums and
 products (``split_sign``), and the "even context" in which abs and signs can be dropped because only ``|t|``
 matters (arguments of even functions, of abs, bases of even powers).
 
@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import math
 
-from . import simplify_products as prod
-from .simplify_terms import collect_sum, lead_is_negative, leaf_number, num_leaf, plain_term
+from .products import EVEN_ROOT_OPS, PRODUCT_OPS, ProductState, even_den, factors, finish
+from .terms import EVEN, ODD, SCALE, Unprintable, collect_sum, lead_is_negative, leaf_number, num_leaf, plain_term
 
 _NONNEG = frozenset(("abs", "exp", "cosh", "pow2", "pow4", "pow1_2", "pow1_4", "acos", "acosh"))
 # Sign of the result follows the sign of the argument (odd, increasing, or positive scalings).
 _SIGN_KEEPING = frozenset(("inv", "pow3", "pow5", "pow1_3", "pow1_5", "sinh", "tanh", "asinh", "atanh", "asin",
                            "atan", "mult2", "mult3", "mult4", "mult5", "div2", "div3", "div4", "div5"))
-EVEN = frozenset(("cos", "cosh"))
-ODD = frozenset(("sin", "tan", "sinh", "tanh", "asin", "atan", "asinh", "atanh"))
 
 
 def is_nonneg(eng, t: tuple) -> bool:
@@ -68,9 +66,9 @@ def bound(eng, t: tuple) -> float | None:
     if op in _POWER_BOUND:
         a = bound(eng, t[1])
         return None if a is None else a ** _POWER_BOUND[op]
-    if op in prod.SCALE:
+    if op in SCALE:
         a = bound(eng, t[1])
-        return None if a is None else a * prod.SCALE[op]
+        return None if a is None else a * SCALE[op]
     if op in ("+", "-", "*"):
         a, c = bound(eng, t[1]), bound(eng, t[2])
         if a is None or c is None:
@@ -133,32 +131,32 @@ def even_context(eng, u: tuple) -> tuple:
             out = eng.node(op, (inner,))
     elif op == "+" or op == "-":
         out = split_sign(eng, u)[1]
-    elif op in prod.PRODUCT_OPS and op not in prod.EVEN_ROOT_OPS:
+    elif op in PRODUCT_OPS and op not in EVEN_ROOT_OPS:
         out = _even_product(eng, u)
     eng.evens[u] = out
     return out
 
 
 def _even_product(eng, u: tuple) -> tuple:
-    st = prod.ProductState(eng)
+    st = ProductState(eng)
     try:
-        prod.factors(eng, u, 1, st)
-        out = prod.ProductState(eng)
+        factors(eng, u, 1, st)
+        out = ProductState(eng)
         out.coef = None if st.coef is None else abs(st.coef)
         changed = st.coef is not None and st.coef < 0
         for base, e in st.factors.items():
             head = base[0]
-            if not prod._even_den(e) and (head in ODD or head == "abs" or head == "+" or head == "-"):
+            if not even_den(e) and (head in ODD or head == "abs" or head == "+" or head == "-"):
                 new = even_context(eng, base)
                 if new != base:
                     changed = True
-                    prod.factors(eng, new, e, out)
+                    factors(eng, new, e, out)
                     continue
             out.add(base, e)
         if not changed:
             return u
-        w = prod.finish(eng, out)
-    except (ZeroDivisionError, OverflowError, prod.Unprintable):
+        w = finish(eng, out)
+    except (ZeroDivisionError, OverflowError, Unprintable):
         return u
     return w if eng.size(w) <= eng.size(u) else u
 

@@ -1,4 +1,4 @@
-"""The simplifier's driver: ``Engine.node(op, children)`` turns one operator over already simplified children into
+"""The rewrite engine's driver (its top layer): ``Engine.node(op, children)`` turns one operator over already simplified children into
 its simplified form, memoised.
 
 Per node: fold constant children (``<constant>`` absorbs anything without a variable; numbers fold when the result
@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from . import simplify_functions as fn
-from . import simplify_products as prod
-from . import simplify_signs as sg
-from . import simplify_sums as sums
-from .operators import CONSTANT
-from .rules import Rule, RuleIndex, instantiate, match
-from .simplify_terms import C, PLAIN_FACTOR, ZERO, leaf_number, num_leaf, plain_term
+from functools import partial
+
+from ..operators import CONSTANT
+from ..rules import Rule, RuleIndex, instantiate, match
+from .functions import build_abs, build_exp, build_log, build_unary, fold
+from .products import PRODUCT_OPS, build_product
+from .signs import even_context, is_nonneg, negated_odd, split_sign
+from .sums import build_sum, make_scale, sum_from_state
+from .terms import C, ODD, PLAIN_FACTOR, ZERO, leaf_number, num_leaf, plain_term
 
 _SUM_OPS = frozenset(("+", "-", "neg"))
 _FAST = {"+": 2, "-": 2, "*": 2, "/": 2, "inv": 1, "neg": 1, "pow2": 1, "pow3": 1, "pow4": 1, "pow5": 1,
@@ -34,7 +36,7 @@ def _plain(t: tuple, op: str, eng=None) -> bool:
     if len(t) == 1:
         return head != CONSTANT and leaf_number(t) is None
     if head == "+" or head == "-":
-        return op == "*" and sg.split_sign(eng, t)[0] == 1
+        return op == "*" and split_sign(eng, t)[0] == 1
     return head in PLAIN_FACTOR
 
 
@@ -60,7 +62,15 @@ class Engine:
         self.nonneg: dict[tuple, bool] = {}
         self.signs: dict[tuple, tuple] = {}
         self.evens: dict[tuple, tuple] = {}
-        self.scale = sums.make_scale(self)
+        self.scale = make_scale(self)
+        # The product layer sits below the sign, abs and sum builders it needs (products and sums nest): it calls
+        # them through these, so no module imports one above it.
+        self.split_sign = partial(split_sign, self)
+        self.is_nonneg = partial(is_nonneg, self)
+        self.even_context = partial(even_context, self)
+        self.negated_odd = partial(negated_odd, self)
+        self.build_abs = partial(build_abs, self)
+        self.sum_from_state = partial(sum_from_state, self)
 
     def clear(self) -> None:
         self.memo.clear()
@@ -148,7 +158,7 @@ class Engine:
                 return ZERO  # 0*C is 0, not a free constant
             if any(v is None for v in values):
                 return C
-            folded = fn.fold(op, values)
+            folded = fold(op, values)
             return folded if folded is not None else key
 
         fast = _FAST.get(op)
@@ -162,26 +172,26 @@ class Engine:
                 if a != b and _plain(a, kind, self) and _plain(b, kind, self):
                     return self._rewrite((op, a, b) if (op == "-" or op == "/" or a <= b) else (op, b, a))
             elif op == "neg":
-                if _plain(a, "neg") and a[0] not in sg.ODD:
+                if _plain(a, "neg") and a[0] not in ODD:
                     return self._rewrite(key)
-            elif _plain(a, "*", self) and not (op in _EVEN_POWERS and (a[0] in sg.ODD or a[0] == "abs")):
+            elif _plain(a, "*", self) and not (op in _EVEN_POWERS and (a[0] in ODD or a[0] == "abs")):
                 return self._rewrite(key)
         if op == "pow":
             unary = _UNARY_POWER.get(leaf_number(kids[1]))
             if unary is not None:  # the native spelling `pow E 2` is `pow2 E`: compare lengths with that
                 return kids[0] if unary == "" else self.node(unary, (kids[0],))
         if op in _SUM_OPS:
-            built = sums.build_sum(self, key)
-        elif op in prod.PRODUCT_OPS or op == "pow":
-            built = prod.build_product(self, key)
+            built = build_sum(self, key)
+        elif op in PRODUCT_OPS or op == "pow":
+            built = build_product(self, key)
         elif op == "abs":
-            built = fn.build_abs(self, kids[0])
+            built = build_abs(self, kids[0])
         elif op == "exp":
-            built = fn.build_exp(self, kids[0])
+            built = build_exp(self, kids[0])
         elif op == "log":
-            built = fn.build_log(self, kids[0])
+            built = build_log(self, kids[0])
         else:
-            built = fn.build_unary(self, op, kids[0])
+            built = build_unary(self, op, kids[0])
         if built is None or built is key:
             return self._rewrite(key)
         n, n_key = self.size(built), self.size(key)

@@ -1,13 +1,13 @@
-"""The simplifier's sum builder: collect like terms (``simplify_terms``), let a lone scaled term be a product,
+"""The rewrite engine's sum builder: collect like terms (``terms``), let a lone scaled term be a product,
 absorb exp's constant term into a scaled term's coefficient, and merge logarithms where that is shorter
 (``log a + log b -> log(a*b)``: defined wherever the left side is, and equal there).
 """
 
 from __future__ import annotations
 
-from . import simplify_products as prod
-from .simplify_signs import negated_odd
-from .simplify_terms import C, SCALE_TOKEN, SumState, apply_coef, collect_sum, num_leaf, print_sum, sum_terms
+from .products import PRODUCT_OPS, ProductState, factors, finish
+from .signs import negated_odd
+from .terms import C, Unprintable, SCALE_TOKEN, SumState, apply_coef, collect_sum, num_leaf, print_sum, sum_terms
 
 
 def build_sum(eng, t: tuple) -> tuple:
@@ -19,7 +19,7 @@ def sum_from_state(eng, st: SumState) -> tuple:
     terms = [(m, c) for m, c in st.terms.items() if c != 0]
     if len(terms) == 1 and not st.has_c and st.const == 0 and terms[0][1] != 1:
         m, c = terms[0]
-        if c != -1 or m[0] in prod.PRODUCT_OPS:
+        if c != -1 or m[0] in PRODUCT_OPS:
             return eng.node("*", (C if c is None else num_leaf(c), m))
         flipped = negated_odd(eng, m)
         if flipped is not None:
@@ -104,10 +104,10 @@ def _with_logs(eng, st: SumState, logs: list, groups: list) -> tuple | None:
                 continue
             if not members:
                 continue
-            ps = prod.ProductState(eng)
+            ps = ProductState(eng)
             for m, c in members:
-                prod.factors(eng, m[1], int(c), ps)
-            sum_terms(eng.node("log", (prod.finish(eng, ps),)), sign, rest)
-    except (ZeroDivisionError, OverflowError, prod.Unprintable):
+                factors(eng, m[1], int(c), ps)
+            sum_terms(eng.node("log", (finish(eng, ps),)), sign, rest)
+    except (ZeroDivisionError, OverflowError, Unprintable):
         return None
     return sum_from_state(eng, rest)

@@ -1,4 +1,4 @@
-"""The simplifier's normal form, part 1: leaves, numbers, coefficients, sizes, and sums.
+"""The rewrite engine's bottom layer: leaves, numbers, coefficients, sizes, and sums.
 
 Trees are nested tuples ``(token, *children)`` (see ``tokens.to_tree``). A *coefficient* is a float, or ``None``
 for an absorbing free constant (``<constant>`` times anything is ``<constant>``). Sums are read into a dict
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from .operators import CONSTANT, OPERATORS
-from .tokens import format_number, is_number, is_variable, number_value
+from ..operators import CONSTANT, OPERATORS
+from ..tokens import format_number, is_number, is_variable, number_value
 
 C = (CONSTANT,)
 ONE = ("1",)
@@ -33,6 +33,9 @@ FUNCTIONS = frozenset(("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cos
                        "atanh", "abs"))
 PLAIN_TERM = FUNCTIONS | {"exp", "inv", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5"}
 PLAIN_FACTOR = FUNCTIONS | {"log"}
+# Even and odd functions: f(-u) == f(u), f(-u) == -f(u).
+EVEN = frozenset(("cos", "cosh"))
+ODD = frozenset(("sin", "tan", "sinh", "tanh", "asin", "atan", "asinh", "atanh"))
 
 
 def plain_term(t: tuple) -> bool:
@@ -75,17 +78,6 @@ def num_leaf(v: float) -> tuple:
     tok = name if name is not None else format_number(v)
     _NUMBERS.setdefault(tok, float(v) if name is None else v)
     return (tok,)
-
-
-def is_const_leaf(t: tuple) -> bool:
-    return len(t) == 1 and (t[0] == CONSTANT or t[0] in _NUMBERS or leaf_number(t) is not None)
-
-
-def size(t: tuple) -> int:
-    n = 1
-    for k in t[1:]:
-        n += size(k) if len(k) > 1 else 1
-    return n
 
 
 def cmul(a, b):
@@ -227,14 +219,6 @@ def lead_is_negative(st: SumState) -> bool:
     if best is None:
         return (not st.has_c) and st.const < 0 and not st.terms
     return best[1] < 0
-
-
-def negate(st: SumState) -> SumState:
-    out = SumState(st.contains_c)
-    out.terms = {m: cneg(c) for m, c in st.terms.items()}
-    out.const = -st.const
-    out.has_c = st.has_c
-    return out
 
 
 def print_sum(st: SumState, scale=apply_coef) -> tuple:

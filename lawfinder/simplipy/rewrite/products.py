@@ -1,4 +1,4 @@
-"""The simplifier's normal form, part 2: products and powers.
+"""The rewrite engine's product layer: products and powers.
 
 A product is read into a coefficient (float, or ``None`` for an absorbing free constant) and a dict
 ``base -> exponent`` (int or Fraction), through ``* / inv neg``, scalings, ``powK``, real odd roots and ``pow E n``
@@ -9,6 +9,10 @@ Domains: integer powers and real odd roots distribute over products; an even roo
 make the result undefined where the input was defined: ``sqrt(x**2) -> abs(x)``, ``sqrt(4*x) -> 2*sqrt(x)``, but
 ``sqrt(x*y)`` stays (x and y may both be negative). Removable singularities are accepted: ``x/x -> 1``,
 ``sqrt(x)**2 -> x`` (the output may be defined where the input was not, never the reverse).
+
+Products and sums nest in each other, so this layer needs the sign, abs and sum builders that sit above it: it
+reaches them through the engine (``eng.split_sign``, ``eng.is_nonneg``, ``eng.even_context``, ``eng.negated_odd``,
+``eng.build_abs``, ``eng.sum_from_state``), which binds them, so the modules import one way only.
 """
 
 from __future__ import annotations
@@ -16,11 +20,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from . import simplify_functions as fn
-from . import simplify_signs as sg
-from . import simplify_sums as sums
-from .operators import CONSTANT
-from .simplify_terms import C, SCALE, Distinct, Unprintable, apply_coef, chain, collect_sum, leaf_number, num_leaf
+from ..operators import CONSTANT
+from .terms import C, ODD, SCALE, Distinct, Unprintable, apply_coef, chain, collect_sum, leaf_number, num_leaf
 
 _INT_POWERS = {"pow2": 2, "pow3": 3, "pow4": 4, "pow5": 5}
 _ODD_ROOTS = {"pow1_3": Fraction(1, 3), "pow1_5": Fraction(1, 5)}
@@ -38,11 +39,11 @@ def _norm(e):
     return e
 
 
-def _even_den(e) -> bool:
+def even_den(e) -> bool:
     return type(e) is Fraction and e.denominator % 2 == 0
 
 
-def _even_num(e) -> bool:
+def even_num(e) -> bool:
     return (e if type(e) is int else e.numerator) % 2 == 0
 
 
@@ -123,7 +124,7 @@ def factors(eng, t: tuple, e, st: ProductState) -> None:
         else:
             st.add(t, e)
     elif op in _SUM_HEADS:
-        s, u = sg.split_sign(eng, t)
+        s, u = eng.split_sign(t)
         if s < 0 and st.coef is not None and (e if type(e) is int else e.numerator) % 2:
             st.coef = -st.coef
         st.add(u, e)
@@ -135,7 +136,7 @@ def factors(eng, t: tuple, e, st: ProductState) -> None:
 
 def power_into(eng, t: tuple, e, st: ProductState) -> None:
     """Multiply ``st`` by ``t ** e`` for any rational ``e`` (an even denominator takes the careful path)."""
-    if _even_den(e):
+    if even_den(e):
         _even_root(eng, t, e, 1, st)
     else:
         factors(eng, t, e, st)
@@ -167,10 +168,10 @@ def _raise_even(eng, sub: ProductState, b: Fraction) -> ProductState | None:
     out.reshape = sub.reshape
     single = len(sub.factors) == 1 and c is not None
     for base, a in sub.factors.items():
-        if _even_den(a) or sg.is_nonneg(eng, base):
+        if even_den(a) or eng.is_nonneg(base):
             out.add(base, _norm(a * b))
-        elif _even_num(a):
-            out.add(fn.build_abs(eng, base), _norm(a * b))
+        elif even_num(a):
+            out.add(eng.build_abs(base), _norm(a * b))
             out.reshape = True
         elif single:
             out.add(base, _norm(a * b))
@@ -190,8 +191,8 @@ def build_product(eng, t: tuple) -> tuple | None:
 
 
 def finish(eng, st: ProductState) -> tuple:
-    _normalise_bases(eng, st)
-    _merge_exp(eng, st)
+    normalise_bases(eng, st)
+    merge_exp(eng, st)
     coef = st.coef
     if coef is not None and not math.isfinite(coef):
         raise OverflowError
@@ -203,12 +204,12 @@ def finish(eng, st: ProductState) -> tuple:
     return print_product(eng, coef, fs)
 
 
-def _normalise_bases(eng, st: ProductState) -> None:
+def normalise_bases(eng, st: ProductState) -> None:
     """|b|**(2k) -> b**(2k), sin(|x|)**2 -> sin(x)**2; compound bases left by an even root expand once their
     exponent allows it."""
     if not st.reshape:
         for base, e in st.factors.items():
-            if base[0] in sg.ODD and type(e) is int and e % 2 == 0:
+            if base[0] in ODD and type(e) is int and e % 2 == 0:
                 st.reshape = True
                 break
         else:
@@ -219,16 +220,16 @@ def _normalise_bases(eng, st: ProductState) -> None:
     for base, e in items:
         if e == 0:
             continue
-        if (base[0] == "abs" or base[0] in sg.ODD) and not _even_den(e) and _even_num(e):
-            factors(eng, sg.even_context(eng, base), e, st)
-        elif (base[0] in _COMPOUND or base[0] in _SUM_HEADS or len(base) == 1) and not _even_den(e) \
+        if (base[0] == "abs" or base[0] in ODD) and not even_den(e) and even_num(e):
+            factors(eng, eng.even_context(base), e, st)
+        elif (base[0] in _COMPOUND or base[0] in _SUM_HEADS or len(base) == 1) and not even_den(e) \
                 and base[0] != "pow":
             factors(eng, base, e, st)  # also gives a sum its normal sign once the exponent allows it
         else:
             st.add(base, e)
 
 
-def _merge_exp(eng, st: ProductState) -> None:
+def merge_exp(eng, st: ProductState) -> None:
     """exp(a)**p * exp(b)**q -> exp(p*a + q*b); its constant term moves into a free or non-unit coefficient."""
     exps = [(b, e) for b, e in st.factors.items() if b[0] == "exp"]
     if not exps:
@@ -247,7 +248,7 @@ def _merge_exp(eng, st: ProductState) -> None:
         arg.const = 0.0
     for b, _ in exps:
         del st.factors[b]
-    merged = eng.node("exp", (sums.sum_from_state(eng, arg),))
+    merged = eng.node("exp", (eng.sum_from_state(arg),))
     if merged[0] == "exp":
         st.add(merged, 1)
     else:
@@ -277,7 +278,7 @@ def _product_of(eng, groups: dict) -> tuple:
     """Sorted product of powers; equal integer/odd-root exponents share one power: x**2*y**2 -> pow2(x*y)."""
     parts = []
     for e, bases in groups.items():
-        if len(bases) > 1 and not _even_den(e):
+        if len(bases) > 1 and not even_den(e):
             bases.sort()
             parts.append(_power(chain("*", bases), e))
         else:
@@ -290,9 +291,9 @@ def print_product(eng, coef, fs: dict) -> tuple:
     if coef is not None and coef < 0:
         # Give the sign to a sum (or an odd function of one) raised to an odd power instead of a leading neg:
         # (y-x)*z, not -((x-y)*z); sin(C-x)*z, not -(sin(x+C)*z). Only where that is no longer.
-        for base in sorted(b for b, e in fs.items() if (b[0] in _SUM_HEADS or b[0] in sg.ODD)
-                           and not _even_den(e) and not _even_num(e)):
-            flipped = sg.negated_sum(eng, base) if base[0] in _SUM_HEADS else sg.negated_odd(eng, base)
+        for base in sorted(b for b, e in fs.items() if (b[0] in _SUM_HEADS or b[0] in ODD)
+                           and not even_den(e) and not even_num(e)):
+            flipped = eng.node("neg", (base,)) if base[0] in _SUM_HEADS else eng.negated_odd(base)
             if flipped is None or flipped[0] == "neg" or eng.size(flipped) > eng.size(base):
                 continue
             e = fs.pop(base)
