@@ -13,7 +13,7 @@ import pytest
 
 from lawfinder.cli import main
 from lawfinder.generate import BATCH_SCHEMA, PRESETS, Generator, batch_to_arrays, read_ipc, write_ipc
-from lawfinder.generate.evaluate import evaluate
+from lawfinder.simplipy.interpret import evaluate
 from lawfinder.model.tokenizer import get_tokenizer
 from lawfinder.simplipy import compile_expression, validate
 from lawfinder.simplipy.operators import CONSTANT

@@ -163,7 +163,7 @@ class BaseSet:
 
 
 def _image_codes(tokens: Sequence[str], X: np.ndarray) -> np.ndarray:
-    from .evaluate import evaluate
+    from ..simplipy.interpret import evaluate
     from .fingerprint import quantize
 
     return quantize(evaluate(tokens, X))

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..simplipy.operators import CONSTANT, OPERATORS
 from ..simplipy.tokens import is_variable
-from .evaluate import evaluate
+from ..simplipy.interpret import evaluate
 
 _SCALINGS = frozenset({"neg", "mult2", "mult3", "mult4", "mult5", "div2", "div3", "div4", "div5"})
 # The code of a float32 NaN bit pattern with the sign bit clear (no value's code takes it after the shift: every

@@ -21,7 +21,7 @@ from ..simplipy.operators import CONSTANT
 from ..simplipy.tokens import format_number, is_variable, variable_index
 from .config import GeneratorConfig
 from .decontaminate import Decontaminator, default_simplify
-from .evaluate import evaluate
+from ..simplipy.interpret import evaluate
 from .schema import build_batch
 from .skeleton import SkeletonSampler
 from .streams import UniformPool, generators

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..evaluation.metrics import fvu as fvu_of
-from ..generate.evaluate import evaluate as evaluate_tokens
+from ..simplipy.interpret import evaluate as evaluate_tokens
 from .config import EvalSpec
 from .records import write_atomic
 

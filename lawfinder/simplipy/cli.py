@@ -21,18 +21,23 @@ def run_expr(args: argparse.Namespace) -> int:
 
     from . import compile_expression, parse, simplify, to_infix, to_latex, to_sympy
     from ..tables import read_table
+    from .tokens import deep_recursion, variable_name, variables
 
     table = read_table(args.data, target=args.target) if args.data else None
     names = table.feature_names if table is not None else None
     tokens = parse(args.formula, variables=names)
+    if names is not None:
+        for v in variables(tokens):
+            variable_name(v, names)  # x9 on a 2-column table: a one-line error naming x9, not an IndexError
     constants = [float(c) for c in args.constants.split(",") if c.strip()]
-    report = {
-        "prefix": tokens,
-        "infix": to_infix(tokens, names),
-        "sympy": str(to_sympy(tokens, names)),
-        "latex": to_latex(tokens, names),
-        "simplified": to_infix(simplify(tokens), names),
-    }
+    with deep_recursion():  # SymPy builds and prints recursively, several frames per level
+        report = {
+            "prefix": tokens,
+            "infix": to_infix(tokens, names),
+            "sympy": str(to_sympy(tokens, names)),
+            "latex": to_latex(tokens, names),
+            "simplified": to_infix(simplify(tokens), names),
+        }
     if table is not None:
         y_hat = compile_expression(tokens)(table.X, constants)
         report["n_rows"] = int(table.X.shape[0])

@@ -13,7 +13,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .operators import CONSTANT, OPERATORS
-from .tokens import is_variable, normalize, number_value, variable_index
+from .interpret import evaluate as interpret
+from .tokens import depth, is_variable, normalize, number_value, variable_index
 
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/"}
 _NAMESPACE = {f"_f{i}": op.numpy for i, op in enumerate(OPERATORS.values())}
@@ -51,8 +52,20 @@ def _source(tokens: Sequence[str]) -> tuple[str, int, int]:
     return stack[0], n_constants, n_columns
 
 
+# Python's parser refuses source nested more than 200 brackets deep; deeper trees are interpreted instead.
+_COMPILE_DEPTH = 90
+
+
+def _interpreted(tokens: tuple[str, ...]) -> tuple[Callable, int, int]:
+    n_columns = max((variable_index(t) + 1 for t in tokens if is_variable(t)), default=0)
+    n_constants = sum(1 for t in tokens if t == CONSTANT)
+    return (lambda X, C: interpret(tokens, X.T, list(C))), n_constants, n_columns
+
+
 @lru_cache(maxsize=16384)
 def _compiled(tokens: tuple[str, ...]) -> tuple[Callable, int, int]:
+    if len(tokens) > _COMPILE_DEPTH and depth(tokens) > _COMPILE_DEPTH:
+        return _interpreted(tokens)
     source, n_constants, n_columns = _source(tokens)
     code = compile(f"lambda X, C: {source}", "<lawfinder expression>", "eval")
     return eval(code, dict(_NAMESPACE)), n_constants, n_columns

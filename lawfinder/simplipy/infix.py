@@ -11,7 +11,8 @@ import re
 from typing import Sequence
 
 from .operators import ALIASES, CONSTANT, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
-from .tokens import Tree, format_number, is_number, is_variable, power_spelling, to_tree
+from .tokens import (MAX_DEPTH, Tree, check_depth, deep_recursion, format_number, is_number, is_variable, power_spelling, to_tree,
+                     variable_name)
 
 # Function names people write, mapped to table names.
 _FUNCTION_ALIASES = {
@@ -48,7 +49,7 @@ def _leaf_text(token: str, names: Sequence[str] | None) -> str:
     if token == CONSTANT:
         return "C"
     if names is not None and is_variable(token):
-        return names[int(token[1:]) - 1]
+        return variable_name(token, names)
     return token
 
 
@@ -214,10 +215,18 @@ def parse(text: str, variables: Sequence[str] | None = None) -> list[str]:
         raise ValueError("empty formula")
     mapping = {name: f"x{i + 1}" for i, name in enumerate(variables or ())}
     parser = _Parser(text, mapping)
-    tokens = parser.expression()
+    # The descent takes about five frames per bracket level: make room for MAX_DEPTH levels, and turn anything
+    # deeper (brackets, or chains of unary minus or powers) into the same one-line error as a deep tree.
+    try:
+        with deep_recursion(8):
+            tokens = parser.expression()
+    except RecursionError:
+        raise ValueError(f"the formula is nested more than {MAX_DEPTH} levels deep; the maximum depth is "
+                         f"{MAX_DEPTH}") from None
     if parser.peek() is not None:
         _, value, where = parser.peek()
         raise ValueError(f"unexpected {value!r} at character {where} of {text!r}")
+    check_depth(tokens)
     return tokens
 
 

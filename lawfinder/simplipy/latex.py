@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .operators import CONSTANT, OPERATORS, PREC_ATOM, PREC_NEG
-from .tokens import Tree, is_variable, to_tree
+from .tokens import Tree, is_variable, to_tree, variable_name
 
 _NAMED = {"pi": "\\pi", "e": "e"}
 
@@ -16,7 +16,7 @@ def _leaf(token: str, names: Sequence[str] | None, counter: list[int]) -> str:
         return f"c_{{{counter[0] - 1}}}"
     if is_variable(token):
         if names is not None:
-            name = names[int(token[1:]) - 1]
+            name = variable_name(token, names)
             escaped = name.replace("_", "\\_")
             return name if len(name) == 1 else f"\\mathrm{{{escaped}}}"
         return f"x_{{{token[1:]}}}"

@@ -25,7 +25,7 @@ from .operators import ALIASES, CONSTANT, NUMBER_ALIASES, OPERATORS
 from .rules import DEFAULT_PATH, load_rules
 from .rewrite.engine import Engine
 from .rewrite.terms import leaf_number, num_leaf
-from .tokens import is_variable, normalize
+from .tokens import MAX_DEPTH, check_depth, is_variable, normalize
 
 _ARITY = {name: op.arity for name, op in OPERATORS.items()}
 _ARITY.update({alias: 1 for alias in ALIASES}, rootn=2)
@@ -131,6 +131,8 @@ def simplify(tokens: Sequence[str]) -> list[str]:
         raise ValueError(f"simplify takes a list of prefix tokens, got the string {tokens!r} (parse() reads infix)")
     try:
         key = tuple(tokens)
+        if len(key) > MAX_DEPTH:
+            check_depth(key)  # the builders recurse once per level
         return list(_cached(key))
     except TypeError:
         normalize(list(tokens))  # unhashable tokens: raise the positioned ValueError

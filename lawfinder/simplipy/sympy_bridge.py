@@ -14,7 +14,7 @@ from typing import Sequence
 import sympy as sp
 
 from .operators import CONSTANT, OPERATORS, SYMPY_NAMED_NUMBERS
-from .tokens import Tree, format_number, is_variable, power_spelling, to_tree
+from .tokens import Tree, format_number, is_variable, power_spelling, to_tree, variable_name
 
 _FUNCTIONS = {
     sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin", sp.acos: "acos",
@@ -43,7 +43,7 @@ def to_sympy(tokens: Sequence[str], variable_names: Sequence[str] | None = None)
                 return sp.Symbol(f"c{next(counter)}", real=True)
             if is_variable(token):
                 if variable_names is not None:
-                    return sp.Symbol(variable_names[int(token[1:]) - 1], real=True)
+                    return sp.Symbol(variable_name(token, variable_names), real=True)
                 return _variable(token)
             if token in SYMPY_NAMED_NUMBERS:
                 return SYMPY_NAMED_NUMBERS[token]

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+from contextlib import contextmanager
 from typing import Iterable, Sequence
 
 from .operators import ALIASES, CONSTANT, NAMED_NUMBERS, NUMBER_ALIASES, OPERATORS
 
 Tree = tuple
+
+# Deepest expression tree (operators on the longest root-to-leaf path) that parsing, printing, compiling and
+# simplifying accept. The tree code recurses about two Python frames per level; 256 leaves room under Python's
+# default limit of 1,000 and is far beyond any formula the model writes (a 200-term sum is 199 deep).
+MAX_DEPTH = 256
 
 _VARIABLE = re.compile(r"x([1-9][0-9]*)\Z")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -26,6 +33,15 @@ def is_variable(token: str) -> bool:
 def variable_index(token: str) -> int:
     """Zero-based column of a variable token (``x1`` -> 0)."""
     return int(token[1:]) - 1
+
+
+def variable_name(token: str, names: Sequence[str]) -> str:
+    """``names[i]`` for ``x{i+1}``; a ValueError naming the variable when there is no such name."""
+    i = variable_index(token)
+    if i >= len(names):
+        raise ValueError(f"unknown variable {token}: only {len(names)} variable name(s) are known "
+                         f"({', '.join(map(str, names[:8]))}{', ...' if len(names) > 8 else ''})")
+    return names[i]
 
 
 def is_number(token: str) -> bool:
@@ -51,6 +67,49 @@ def is_leaf(token: str) -> bool:
 def arity(token: str) -> int:
     op = OPERATORS.get(token)
     return op.arity if op is not None else 0
+
+
+def depth(tokens: Sequence[str]) -> int:
+    """Operators on the longest root-to-leaf path of a prefix list (0 for a leaf), without recursion. Unknown tokens
+    count as leaves; ``validate`` reports them."""
+    deepest = 0
+    open_slots: list[int] = []  # operands still missing, per open operator, innermost last
+    for t in tokens:
+        n = _ARITY.get(t, 0) if isinstance(t, str) else 0
+        if n:
+            open_slots.append(n)
+            if len(open_slots) > deepest:
+                deepest = len(open_slots)
+            continue
+        while open_slots:
+            open_slots[-1] -= 1
+            if open_slots[-1]:
+                break
+            open_slots.pop()
+    return deepest
+
+
+def check_depth(tokens: Sequence[str]) -> None:
+    """A ValueError naming the limit when ``tokens`` is nested deeper than ``MAX_DEPTH`` (free for short lists)."""
+    if len(tokens) > MAX_DEPTH:
+        d = depth(tokens)
+        if d > MAX_DEPTH:
+            raise ValueError(f"the expression is nested {d} levels deep; the maximum depth is {MAX_DEPTH}")
+
+
+@contextmanager
+def deep_recursion(frames_per_level: int = 20):
+    """Room for ``MAX_DEPTH`` levels of code that recurses several frames per level (a recursive-descent parser,
+    SymPy's printers); restores Python's limit afterwards."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, frames_per_level * MAX_DEPTH + 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+_ARITY = {name: op.arity for name, op in OPERATORS.items()} | {alias: 1 for alias in ALIASES} | {"rootn": 2}
 
 
 def _native_power(tokens: Sequence[str], start: int) -> tuple[list[str], int]:
@@ -113,6 +172,7 @@ def normalize(tokens: Iterable[str]) -> list[str]:
     for i, t in enumerate(tokens):
         if not isinstance(t, str):
             raise ValueError(f"token at position {i} is {type(t).__name__} {t!r}, expected a string")
+    check_depth(tokens)
     out, end = _native_power(tokens, 0)
     if end != len(tokens):
         raise ValueError(
@@ -131,6 +191,7 @@ def validate(tokens: Sequence[str]) -> None:
     first trailing token after a complete expression."""
     if not tokens:
         raise ValueError("empty expression: expected at least one token")
+    check_depth(tokens)
     open_ops: list[list] = []  # [token, position, operands still missing], innermost last
     for i, t in enumerate(tokens):
         if i > 0 and not open_ops:
