@@ -1,6 +1,7 @@
 """Expressions as prefix token lists: the operator table, parsing and printing (infix, SymPy, LaTeX), numpy
 compilation, and the rule-based simplifier (``simplify``)."""
 
+from . import native  # noqa: F401  - first: decides whether the simplifier's compiled build or its sources run
 from .compile import CompiledExpression, compile_expression
 from .infix import parse, to_infix
 from .latex import to_latex

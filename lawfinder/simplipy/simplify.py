@@ -12,7 +12,8 @@ simplipy discover``). Accepted removable singularities: factors cancel (``x/x ->
 ``exp(log x) -> x``), i.e. the output may be defined at points where the input is not, never the reverse.
 
 Speed: one bottom-up pass in which parsing and simplification are fused, a memo of simplified nodes, rules bucketed
-by head operator, and an LRU cache of whole expressions. No SymPy.
+by head operator, and an LRU cache of whole expressions. No SymPy. ``pip install -e .`` compiles this module and the
+rewrite engine with Cython (about 1.8x faster; the same source, see ``native``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,64 @@
+"""The simplifier's two builds (compiled by setup.py, or the Python sources) load as chosen and agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lawfinder.generate.config import GeneratorConfig
+from lawfinder.generate.skeleton import SkeletonSampler
+from lawfinder.generate.streams import UniformPool
+from lawfinder.simplipy import native, simplify
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "reference" / "simplipy" / "corpus.jsonl"
+
+_PROBE = """
+import json, sys
+import lawfinder.simplipy as s
+from lawfinder.simplipy import native
+files = {m: sys.modules[f"lawfinder.simplipy.{m}"].__file__ for m in native.HOT_MODULES}
+inputs = json.load(sys.stdin)
+print(json.dumps({"implementation": native.IMPLEMENTATION, "files": files,
+                  "outputs": [s.simplify(t) for t in inputs]}))
+"""
+
+
+def _inputs() -> list[list[str]]:
+    sampler = SkeletonSampler(GeneratorConfig())
+    uniform = UniformPool(np.random.default_rng(5))
+    out = [sampler.sample(uniform) for _ in range(400)]
+    if CORPUS.exists():
+        with open(CORPUS) as f:
+            out += [json.loads(line) for _, line in zip(range(300), f)]
+    return out
+
+
+def _run(inputs, **env) -> dict:
+    proc = subprocess.run([sys.executable, "-c", _PROBE], input=json.dumps(inputs), capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **env}, check=True)
+    return json.loads(proc.stdout)
+
+
+def test_pure_python_build_loads_the_sources_and_agrees():
+    inputs = _inputs()
+    pure = _run(inputs, LAWFINDER_PURE_PYTHON="1")
+    assert pure["implementation"] == "python"
+    assert all(path.endswith(".py") for path in pure["files"].values()), pure["files"]
+    assert pure["outputs"] == [simplify(t) for t in inputs]
+
+
+def test_default_build_is_the_compiled_one_when_it_exists():
+    built = any(native.compiled_path(m) is not None for m in native.HOT_MODULES) and not native.stale_modules()
+    default = _run([["+", "x1", "x1"]], LAWFINDER_PURE_PYTHON="")
+    if built:
+        assert default["implementation"] == "compiled"
+        assert not any(path.endswith(".py") for path in default["files"].values()), default["files"]
+    else:
+        assert default["implementation"] == "python"
+    assert default["outputs"] == [["mult2", "x1"]]
