@@ -78,6 +78,15 @@ class GeneratorConfig:
     # Data draws (new constants and points, same n) before a skeleton is given up. Flash-ANSR's training stream
     # gives each skeleton 20 (facts §1); the paper's text says 4.
     max_data_tries: int = 20
+    # Early rejection: when draw 1 fails, ``screen_points`` fresh draws are evaluated on one point each (one numpy
+    # pass); a skeleton with fewer than ``screen_min_finite`` finite values among them is dropped before the other
+    # draws ("non_finite_screen"). Measured on this prior (1,500-3,000 samples, paired with the screen off): 4 drops
+    # ~18 % of skeletons, cuts draws per sample from ~15 to ~10 and leaves the accepted samples' operator, length and
+    # variable histograms within 0.011 total variation (seed-to-seed noise: 0.02-0.04); 8 or 16 save more draws
+    # but start to thin asin/acos/atanh (-15 to -30 %). 0 turns the screen off. Interval inputs only: a mixture
+    # prior's per-draw parameters cost a Python loop per draw.
+    screen_points: int = 64
+    screen_min_finite: int = 4
     # "Absurdly large": y must stay inside float32 (Flash-ANSR rejects what does not cast to a finite float32).
     max_abs_value: float = FLOAT32_MAX
 
@@ -110,6 +119,12 @@ class GeneratorConfig:
                      "batch_size", "pairs_per_expression"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.screen_points < 0 or self.screen_min_finite < 0:
+            raise ValueError(f"screen_points and screen_min_finite must be >= 0, got {self.screen_points} and "
+                             f"{self.screen_min_finite}")
+        if self.screen_min_finite > self.screen_points > 0:
+            raise ValueError(f"screen_min_finite ({self.screen_min_finite}) exceeds screen_points "
+                             f"({self.screen_points}): every skeleton would be dropped")
         if not 0 <= self.min_operators <= self.max_operators:
             raise ValueError(f"min_operators must be in 0..max_operators, got {self.min_operators}")
         if self.min_points > self.max_points:

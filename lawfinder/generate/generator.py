@@ -29,26 +29,36 @@ from .support import draw_points, draw_probes, point_params, sample_constants, s
 
 STAGES = ("skeleton", "simplify", "decontaminate", "data", "evaluate", "tokenize", "arrow")
 PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_data)
+RETRY_BLOCK = 3  # draws 2-4 are probed together first (Flash-ANSR's own limit is 4 draws), then the rest at once
 REASONS = ("simplify_error", "non_finite_token", "too_long", "contaminated", "untokenizable", "target_too_long",
-           "non_finite_data")
+           "non_finite_screen", "non_finite_data")
 
 
 @dataclass
 class GeneratorStats:
     attempts: int = 0  # skeletons drawn
     samples: int = 0  # samples emitted
-    data_draws: int = 0  # (constants, points) draws evaluated
+    data_draws: int = 0  # (constants, points) draws evaluated (on a probe of their points at least)
+    # Draws a one-at-a-time loop would have used: up to and including the first good one. Blocks of draws are
+    # probed in one evaluation, so data_draws also counts the draws of a block after its first good one.
+    draws_needed: int = 0
+    screens: int = 0  # early-rejection screens run (see GeneratorConfig.screen_points)
+    screen_points: int = 0  # one-point draws those screens evaluated (not counted in data_draws)
     rejected: dict = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     seconds: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     def as_dict(self) -> dict:
         return {"attempts": self.attempts, "samples": self.samples, "data_draws": self.data_draws,
+                "draws_needed": self.draws_needed, "screens": self.screens, "screen_points": self.screen_points,
                 "rejected": dict(self.rejected), "seconds": dict(self.seconds)}
 
     def merge(self, other: dict) -> None:
         self.attempts += other["attempts"]
         self.samples += other["samples"]
         self.data_draws += other["data_draws"]
+        self.draws_needed += other.get("draws_needed", 0)
+        self.screens += other.get("screens", 0)
+        self.screen_points += other.get("screen_points", 0)
         for k, v in other["rejected"].items():
             self.rejected[k] = self.rejected.get(k, 0) + v
         for k, v in other["seconds"].items():
@@ -179,8 +189,8 @@ class Generator:
             n_const = sum(1 for t in skeleton if t == CONSTANT)
             n = sample_n_points(config, self.rng)
             drawn = self._draw_data(program, fixed_constants, n_const, n, len(used))
-            if drawn is None:
-                self._reject("non_finite_data")
+            if not isinstance(drawn, tuple):
+                self._reject(drawn)
                 continue
             constants, X, y = drawn
             if config.tokenizer == "latex":
@@ -194,17 +204,48 @@ class Generator:
             return _Sample(skeleton, constants, variables, X.T.astype(np.float32), y.astype(np.float32), ids)
 
     def _draw_data(self, program: list[str], fixed_constants, n_const: int, n: int, d: int):
-        """(constants, X (d, n), y) with every |y| <= max_abs_value, or None after ``max_data_tries`` draws.
+        """(constants, X (d, n), y) with every |y| <= max_abs_value, or the rejection reason: "non_finite_screen"
+        (dropped early) or "non_finite_data" (after ``max_data_tries`` draws).
 
         A draw is first judged on a probe of its first ``PROBE`` points: points are i.i.d., so a failing probe means
-        a failing draw. Draw 1 is probed alone (most skeletons that succeed do so at once); the remaining draws are
-        probed together in one vectorised evaluation (per-point constants), since a skeleton that fails once
-        usually fails many times (log of negatives, overflow) and 19 separate small evaluations cost ~20x more."""
+        a failing draw. Draw 1 is probed alone (most skeletons that succeed do so at once). When it fails, the
+        screen (``_screen``) decides whether the skeleton is worth more draws; the remaining draws are probed
+        together in one vectorised evaluation (per-point constants), since a skeleton that fails once usually fails
+        many times (log of negatives, overflow) and 19 separate small evaluations cost ~20x more."""
         probe = min(n, PROBE)
         drawn = self._draw_block(program, fixed_constants, n_const, n, d, 1, probe)
-        if drawn is None and self.config.max_data_tries > 1:
-            drawn = self._draw_block(program, fixed_constants, n_const, n, d, self.config.max_data_tries - 1, probe)
-        return drawn
+        left = self.config.max_data_tries - 1
+        if drawn is None and left > 0:
+            if not self._screen(program, fixed_constants, n_const, d):
+                return "non_finite_screen"
+            for tries in (min(left, RETRY_BLOCK), left - min(left, RETRY_BLOCK)):
+                if tries > 0 and drawn is None:
+                    drawn = self._draw_block(program, fixed_constants, n_const, n, d, tries, probe)
+        return "non_finite_data" if drawn is None else drawn
+
+    def _screen(self, program: list[str], fixed_constants, n_const: int, d: int) -> bool:
+        """Can this skeleton give finite data at all? ``screen_points`` fresh draws (constants and input intervals),
+        one point each, in one evaluation: a draw needs every point finite, so a skeleton whose single points are
+        (almost) never finite across many draws has (almost) no chance in the draws left."""
+        config, rng, seconds = self.config, self.rng, self.stats.seconds
+        m = config.screen_points
+        if m == 0 or config.screen_min_finite == 0 or config.point_distribution != "intervals":
+            return True
+        t0 = time.perf_counter()
+        if fixed_constants is not None:
+            per_point = list(fixed_constants)
+        else:
+            constants = sample_constants(config, rng, m * n_const).reshape(m, n_const)
+            per_point = [constants[:, j] for j in range(n_const)]
+        X = draw_probes(config, rng, point_params(config, rng, d, m), 1)  # (d, m): one point of each draw
+        t1 = time.perf_counter()
+        y = evaluate(program, X, per_point)
+        finite = int(np.count_nonzero(np.abs(y) <= config.max_abs_value))
+        seconds["data"] += t1 - t0
+        seconds["evaluate"] += time.perf_counter() - t1
+        self.stats.screens += 1
+        self.stats.screen_points += m
+        return finite >= config.screen_min_finite
 
     def _draw_block(self, program, fixed_constants, n_const: int, n: int, d: int, tries: int, probe: int):
         config, rng, seconds = self.config, self.rng, self.stats.seconds
@@ -231,13 +272,16 @@ class Generator:
                 X_rest = draw_points(config, rng, params, n - probe, i)
                 t3 = time.perf_counter()
                 y_rest = evaluate(program, X_rest, list(constants[i]))
-                good = bool(np.all(np.abs(y_rest) <= config.max_abs_value))
+                finite = bool(np.all(np.abs(y_rest) <= config.max_abs_value))
                 seconds["data"] += t3 - t2
                 seconds["evaluate"] += time.perf_counter() - t3
-                if not good:
+                if not finite:
                     continue
                 X_i, y_i = np.concatenate([X_i, X_rest], axis=1), np.concatenate([y_i, y_rest])
+            # A block runs only after the previous one failed: a one-at-a-time loop would have used draws 1..i+1.
+            self.stats.draws_needed += i + 1
             return np.array(constants[i], dtype=np.float64), X_i, y_i
+        self.stats.draws_needed += tries
         return None
 
     def sample_batch(self, batch_size: int | None = None) -> pa.RecordBatch:

@@ -1,0 +1,84 @@
+"""Early rejection of skeletons that cannot give finite data (issue 21): fewer draws, and the accepted samples'
+distribution unchanged beyond what dropping those skeletons implies."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+
+from lawfinder.generate import PRESETS, Generator
+from lawfinder.simplipy.operators import OPERATORS
+from lawfinder.simplipy.tokens import is_variable
+
+N = 1200
+DOMAIN_LIMITED = ("asin", "acos", "atanh", "acosh", "log", "pow1_2", "pow1_4")
+
+
+def _config(**overrides):
+    return PRESETS["flash-ansr"].with_overrides(decontaminate=False, min_points=64, max_points=64, **overrides)
+
+
+def _histograms(generator: Generator) -> dict[str, collections.Counter]:
+    h = {"operators": collections.Counter(), "length": collections.Counter(), "variables": collections.Counter()}
+    for _ in range(N):
+        s = generator.sample()
+        h["operators"].update(t for t in s.skeleton if t in OPERATORS)
+        h["length"][len(s.skeleton) // 4] += 1
+        h["variables"][len({t for t in s.skeleton if is_variable(t)})] += 1
+    return h
+
+
+def _total_variation(a: collections.Counter, b: collections.Counter) -> float:
+    ta, tb = sum(a.values()), sum(b.values())
+    return 0.5 * sum(abs(a[k] / ta - b[k] / tb) for k in set(a) | set(b))
+
+
+@pytest.fixture(scope="module")
+def runs():
+    # Same seed: the same skeleton stream, so the comparison is paired and only the screen's drops differ.
+    off = Generator(_config(screen_min_finite=0), seed=21)
+    on = Generator(_config(), seed=21)
+    return {"off": (_histograms(off), off.stats), "on": (_histograms(on), on.stats)}
+
+
+def test_screen_drops_skeletons_and_saves_draws(runs):
+    (_, off), (_, on) = runs["off"], runs["on"]
+    assert off.rejected["non_finite_screen"] == 0 and off.screens == 0
+    assert on.rejected["non_finite_screen"] > 0.05 * on.attempts
+    assert on.data_draws / on.samples < 0.85 * off.data_draws / off.samples
+    assert on.draws_needed <= on.data_draws
+    # Few of the dropped skeletons would have given a sample: the acceptance rate barely moves.
+    assert on.samples / on.attempts > 0.95 * off.samples / off.attempts
+
+
+@pytest.mark.parametrize("name", ["operators", "length", "variables"])
+def test_accepted_distribution_is_unchanged(runs, name):
+    off, on = runs["off"][0][name], runs["on"][0][name]
+    assert _total_variation(off, on) < 0.03, (off, on)
+
+
+def test_domain_limited_operators_keep_their_share(runs):
+    off, on = runs["off"][0]["operators"], runs["on"][0]["operators"]
+    share_off = sum(off[op] for op in DOMAIN_LIMITED) / sum(off.values())
+    share_on = sum(on[op] for op in DOMAIN_LIMITED) / sum(on.values())
+    assert abs(share_on / share_off - 1) < 0.1, (share_off, share_on)
+
+
+def test_screen_settings_are_checked():
+    with pytest.raises(ValueError, match="screen_min_finite"):
+        _config(screen_points=8, screen_min_finite=9)
+    with pytest.raises(ValueError, match="screen_points"):
+        _config(screen_points=-1)
+
+
+def test_skeleton_without_any_finite_point_is_dropped_by_the_screen():
+    generator = Generator(_config(), seed=0)
+    program = ["/", "x1", "0"]  # x1 / 0: never finite
+    assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_screen"
+    assert generator.stats.screens == 1 and generator.stats.data_draws == 1
+    generator = Generator(_config(screen_min_finite=0), seed=0)
+    assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_data"
+    assert generator.stats.data_draws == generator.config.max_data_tries
+    assert np.isclose(generator.stats.draws_needed, generator.config.max_data_tries)
