@@ -19,8 +19,8 @@ import warnings
 from pathlib import Path
 
 # Bottom-up (each imports only those before it), the order in which the sources are loaded when they must be.
-HOT_MODULES = ("rewrite.terms", "rewrite.products", "rewrite.signs", "rewrite.sums", "rewrite.functions", "rules",
-               "rewrite.engine", "simplify")
+HOT_MODULES = ("interpret", "rewrite.terms", "rewrite.products", "rewrite.signs", "rewrite.sums", "rewrite.functions",
+               "rules", "rewrite.engine", "simplify")
 PURE_ENV = "LAWFINDER_PURE_PYTHON"
 _HERE = Path(__file__).resolve().parent
 _PACKAGE = __name__.rsplit(".", 1)[0]
