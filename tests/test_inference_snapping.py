@@ -13,6 +13,7 @@ def test_snap_targets_only_near_integers():
     assert snap_targets(-3.0000001) == -3.0
     assert snap_targets(1.5) is None
     assert snap_targets(1.001) is None
+    assert snap_targets(1e14 + 0.3) is None  # a large float is near an integer only by its size
 
 
 def test_snapped_skeleton_writes_literals_in_order():

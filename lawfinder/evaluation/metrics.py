@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..simplipy import CONSTANT
+from ..inference.candidates import free_scalings
 from ..simplipy.tokens import from_tree, is_number, is_variable, to_tree
 
 # A fit counts as numerically perfect at the float32 machine epsilon, 2**-23 = 1.1920929e-7 (Flash-ANSR's
@@ -79,10 +80,12 @@ def _fold_constants(node: tuple) -> tuple:
 def skeleton(tokens: Sequence[str], simplify: Callable[[list[str]], list[str]] | None = None) -> list[str]:
     """Tokens with every number masked to ``<constant>`` and constant subtrees folded; then, when a simplifier is
     given, simplified and folded again (the simplifier may merge constants or emit literals)."""
+    # multK/divK are a fixed integer factor, a constant like any other (the snapping of fitted constants writes them).
+    tokens = free_scalings(tokens)
     folded = from_tree(_fold_constants(to_tree([CONSTANT if is_number(t) else t for t in tokens])))
     if simplify is None:
         return folded
-    simplified = simplify(folded)
+    simplified = free_scalings(simplify(folded))
     return from_tree(_fold_constants(to_tree([CONSTANT if is_number(t) else t for t in simplified])))
 
 

@@ -1,12 +1,19 @@
-"""Constant fitting: Levenberg-Marquardt with random restarts, for one candidate or a list of them.
+"""Constant fitting: variable projection (separable least squares) with Levenberg-Marquardt and scale-aware restarts.
 
-Pure functions, no Ray: the FitterPool (``lawfinder.inference.ray_pool``) sends chunks of candidates to
-``fit_candidates`` on other cores. As Flash-ANSR, each restart starts from constants drawn from N(0, 5^2), the prior
-the model was trained on, and LM is SciPy's MINPACK ``lmder``, called through ``scipy.optimize.leastsq`` (the routine
-``curve_fit(method="lm")`` wraps) to skip the wrappers' per-call checks. What keeps a candidate at a few
-milliseconds on 1024 points: constant-free subtrees are evaluated once and read as columns; the forward-difference
-Jacobian is one broadcast call of the compiled numpy function over all probes (not one callback per constant); the
-value at the current point is reused from the residual call; restarts stop once one fit is exact to float precision.
+Pure functions, no Ray: the FitterPool (``lawfinder.inference.ray_pool``) and the process pool send chunks of
+candidates to ``fit_candidates`` on other cores.
+
+Constants that enter linearly (outer scale, offset, coefficients of a sum; ``separable.py`` finds them) are never
+searched: for any values of the others, one linear least-squares solve gives them exactly, whatever their magnitude
+(``6.674e-11 * m1 * m2 / r^2`` is a single solve). LM (SciPy's MINPACK ``lmder`` through ``scipy.optimize.leastsq``)
+searches only the nonlinear constants, on the projected residual, in units of each restart's start magnitude.
+Restarts start from a coarse scan over decades, the model's N(0, 5^2) prior and log-uniform magnitudes
+(``starts.py``), so c^2 or 1/k_B inside a square root or an exponential are reachable too. Everything is float64 and
+the target is divided by its spread, so values around 1e30 or 1e-30 fit like values around 1.
+
+What keeps a candidate at a few milliseconds: restarts run on at most ``FitConfig.lm_rows`` rows and only the best is
+polished on all rows; constant-free subtrees are evaluated once and read as columns; the forward-difference Jacobian
+is one broadcast call of the compiled numpy function over all probes; restarts stop once one fit is exact.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from scipy.optimize import leastsq
 from ..simplipy import CONSTANT, compile as compile_tokens
 from ..simplipy.tokens import Tree, format_number, from_tree, is_variable, normalize, to_tree
 from .defaults import N_RESTARTS
+from .separable import Separated, separate
+from .starts import restart_starts, scan_grid
 
 # Below float64 epsilon the ranking score is clamped (ranking.py), so a fit this good cannot be beaten by more restarts.
 EXACT_FVU = float(np.finfo(np.float64).eps)
@@ -33,7 +42,8 @@ _STEP = math.sqrt(np.finfo(np.float64).eps)
 
 @dataclass
 class FitConfig:
-    """Knobs of the constant fit. ``max_nfev`` caps function evaluations per restart (MINPACK counts them)."""
+    """Knobs of the constant fit. ``max_nfev`` caps function evaluations per restart (MINPACK counts them);
+    ``init_std`` is the spread of the prior draws among the starts (``starts.py``)."""
 
     n_restarts: int = N_RESTARTS
     init_std: float = 5.0
@@ -42,6 +52,8 @@ class FitConfig:
     ftol: float = 1.49012e-08  # MINPACK's (and curve_fit's) defaults
     xtol: float = 1.49012e-08
     gtol: float = 0.0
+    lm_rows: int = 256     # restarts run on at most this many rows; the best is then polished on all of them
+    scan_rows: int = 64    # rows of the decade scan that picks start magnitudes
 
 
 @dataclass
@@ -83,67 +95,182 @@ def hoist_constant_free(tokens: Sequence[str], n_columns: int) -> tuple[list[str
     return from_tree(walk(to_tree(tokens))), hoisted
 
 
-class _Problem:
-    """Residuals and Jacobian of one skeleton on one data set, as MINPACK calls them."""
+class _Piece:
+    """One compiled basis function (or the fixed part): which nonlinear constants it reads, or its values when it
+    reads none."""
 
-    def __init__(self, tokens: Sequence[str], X: np.ndarray, y: np.ndarray):
-        reduced, hoisted = hoist_constant_free(tokens, X.shape[1])
-        if hoisted:
-            X = np.column_stack([X, *(compile_tokens(t)(X) for t in hoisted)])
+    def __init__(self, f, positions: np.ndarray, values: np.ndarray | None):
+        self.f, self.positions, self.values = f, positions, values
+
+
+class _Problem:
+    """Projected residuals of one skeleton on one data set, for a batch of nonlinear-constant vectors at once."""
+
+    def __init__(self, tokens: Sequence[str], X: np.ndarray, y: np.ndarray, separated: Separated | None = None):
+        self.tokens = list(tokens)
+        self.sep = separate(tokens) if separated is None else separated
+        self.k = len(self.sep.nonlinear)
+        self.m = len(self.sep.basis)
+        self.n_constants = sum(1 for t in tokens if t == CONSTANT)
+        self.n = y.shape[0]
+        # Dividing by the spread (and, below, by each column's norm) makes 1e30 and 1e-30 data fit like data near 1.
+        self.y_scale = float(np.std(y)) or float(np.max(np.abs(y))) or 1.0
+        self.t = y / self.y_scale
+        position = {c: i for i, c in enumerate(self.sep.nonlinear)}
+        columns = [X]
+        width = X.shape[1]
+        pieces_tokens = [*self.sep.basis, *([self.sep.fixed] if self.sep.fixed is not None else [])]
+        pieces_constants = [*self.sep.basis_constants, *([self.sep.fixed_constants] if self.sep.fixed else [])]
+        reduced_all = []
+        for piece in pieces_tokens:
+            reduced, hoisted = hoist_constant_free(piece, width)
+            for h in hoisted:
+                columns.append(compile_tokens(h)(X)[:, None])
+            width += len(hoisted)
+            reduced_all.append(reduced)
         # Column-major, so that every X[:, j] the compiled function reads is contiguous.
-        self.X = np.asfortranarray(X)
-        compiled = compile_tokens(reduced)
-        # The raw compiled function broadcasts: constants of shape (k, m, 1) give m evaluations (m, n) in one call.
-        self._f = compiled._f
-        self.k = compiled.n_constants
-        self.y = y
-        self._last_c = np.full(self.k, np.nan)
-        self._last_value = y
-        self._eye = np.eye(self.k)
-        self._probe_shape = (self.k, y.shape[0])
+        self.X = np.asfortranarray(np.hstack(columns)) if len(columns) > 1 else np.asfortranarray(X)
+        self.pieces = []
+        for reduced, constants in zip(reduced_all, pieces_constants):
+            f = compile_tokens(reduced)._f
+            positions = np.array([position[c] for c in constants], dtype=int)
+            values = None
+            if not constants:
+                values = np.broadcast_to(np.asarray(f(self.X, np.zeros(0)), dtype=np.float64), (self.n,))
+            self.pieces.append(_Piece(f, positions, values))
+
+    def _piece_values(self, piece: _Piece, B: np.ndarray) -> np.ndarray:
+        if piece.values is not None:
+            return np.broadcast_to(piece.values, (B.shape[0], self.n))
+        value = piece.f(self.X, B[:, piece.positions].T[:, :, None])
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), (B.shape[0], self.n))
 
     # Callers hold np.errstate(all="ignore"): domain errors are expected here and only become large residuals.
-    def values(self, c: np.ndarray) -> np.ndarray:
-        value = self._f(self.X, c)
-        if not isinstance(value, np.ndarray) or value.shape != self.y.shape:
-            value = np.broadcast_to(np.asarray(value, dtype=np.float64), self.y.shape)
-        return value
+    def project(self, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each row of ``B`` (G, k): residuals (G, n) in units of y's spread, and the coefficients a (G, m)."""
+        G = B.shape[0]
+        t = np.broadcast_to(self.t, (G, self.n))
+        if self.sep.fixed is not None:
+            t = t - self._piece_values(self.pieces[-1], B) / self.y_scale
+        if self.m == 0:
+            return -t, np.zeros((G, 0))
+        Phi = np.stack([self._piece_values(p, B) for p in self.pieces[: self.m]], axis=2)  # (G, n, m)
+        bad = ~(np.isfinite(Phi).all(axis=(1, 2)) & np.isfinite(t).all(axis=1))
+        if bad.any():
+            Phi = np.where(bad[:, None, None], 0.0, Phi)
+            t = np.where(bad[:, None], 0.0, t)
+        norms = np.sqrt(np.einsum("gnm,gnm->gm", Phi, Phi))
+        norms = np.where((norms > 0) & np.isfinite(norms), norms, 1.0)
+        Q = Phi / norms[:, None, :]
+        gram = np.einsum("gnm,gnl->gml", Q, Q)
+        rhs = np.einsum("gnm,gn->gm", Q, t)
+        coef = np.einsum("gml,gl->gm", np.linalg.pinv(gram, rcond=1e-13, hermitian=True), rhs)
+        r = np.einsum("gnm,gm->gn", Q, coef) - t
+        a = coef / norms * self.y_scale
+        if bad.any():
+            r[bad] = np.inf
+        return r, a
 
-    def residuals(self, c: np.ndarray) -> np.ndarray:
-        value = self.values(c)
-        self._last_c[:], self._last_value = c, value
-        r = value - self.y
-        if not np.isfinite(r).all():
+    def exact_coefficients(self, b: np.ndarray) -> np.ndarray:
+        """The linear coefficients at ``b`` by an SVD solve (the batched normal equations square the condition)."""
+        if self.m == 0:
+            return np.zeros(0)
+        B = b[None, :]
+        t = self.t - (self._piece_values(self.pieces[-1], B)[0] / self.y_scale if self.sep.fixed is not None else 0)
+        Phi = np.stack([self._piece_values(p, B)[0] for p in self.pieces[: self.m]], axis=1)
+        if not (np.isfinite(Phi).all() and np.isfinite(t).all()):
+            return self.project(B)[1][0]
+        norms = np.linalg.norm(Phi, axis=0)
+        norms = np.where((norms > 0) & np.isfinite(norms), norms, 1.0)
+        coef = np.linalg.lstsq(Phi / norms, t, rcond=None)[0]
+        return coef / norms * self.y_scale
+
+    def objective(self, B: np.ndarray) -> np.ndarray:
+        """Sum of squared scaled residuals for every row of ``B``; inf where the candidate is not finite."""
+        r, _ = self.project(B)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.einsum("gn,gn->g", r, r)
+        return np.where(np.isfinite(out), out, np.inf)
+
+    def lm(self, start: np.ndarray, config: "FitConfig") -> tuple[np.ndarray, float]:
+        """One LM run from ``start`` in units of its magnitude -> (nonlinear constants, scaled sum of squares)."""
+        scale = np.where(np.abs(start) > 0, np.abs(start), 1.0)
+        theta0 = start / scale
+        eye = np.eye(self.k)
+        last = {"theta": None, "r": None}
+
+        def residuals(theta):
+            r = self.project((theta * scale)[None, :])[0][0]
+            if not np.isfinite(r).all():
+                r = np.where(np.isfinite(r), r, _PENALTY)
+            last["theta"], last["r"] = theta.copy(), r
+            return r
+
+        def jacobian(theta):
+            h = _STEP * np.maximum(np.abs(theta), 1.0)
+            base = last["r"] if last["theta"] is not None and (last["theta"] == theta).all() else residuals(theta)
+            probes = (theta[None, :] + eye * h[:, None]) * scale
+            r = self.project(probes)[0]
             r = np.where(np.isfinite(r), r, _PENALTY)
-        return r
+            J = (r - base) / h[:, None]
+            return np.where(np.isfinite(J), J, 0.0).T
 
-    def fvu(self, residuals: np.ndarray, var_y: float) -> float:
-        """FVU from the residuals MINPACK returns at its solution (inf where the candidate was not finite)."""
-        if (residuals == _PENALTY).any():
-            return math.inf
-        return float(np.dot(residuals, residuals)) / residuals.shape[0] / var_y
+        theta, _, info, _, _ = leastsq(residuals, theta0, Dfun=jacobian, full_output=True, ftol=config.ftol,
+                                       xtol=config.xtol, gtol=config.gtol, maxfev=config.max_nfev)
+        r = info["fvec"]
+        sse = math.inf if (r == _PENALTY).any() else float(np.dot(r, r))
+        return theta * scale, sse if math.isfinite(sse) else math.inf
 
-    def jacobian(self, c: np.ndarray) -> np.ndarray:
-        """Forward differences, all k probes evaluated in one broadcast call: shape (n, k)."""
-        h = _STEP * np.maximum(np.abs(c), 1.0)
-        probes = c[:, None] + self._eye * h  # (k, k): column j is c + h_j e_j
-        # MINPACK asks for the Jacobian at the last accepted point, usually the one it just evaluated.
-        base = self._last_value if (self._last_c == c).all() else self.values(c)
-        values = self._f(self.X, probes[:, :, None])
-        if not isinstance(values, np.ndarray) or values.shape != self._probe_shape:
-            values = np.broadcast_to(np.asarray(values, dtype=np.float64), self._probe_shape)
-        J = (values - base) / h[:, None]
-        if not np.isfinite(J).all():
-            J = np.where(np.isfinite(J), J, 0.0)
-        return J.T
+    def scan(self, base: np.ndarray, order: Sequence[int], keep: int = 3) -> tuple[np.ndarray, float, list]:
+        """Coordinate-wise scan of the nonlinear constants over ``starts.DECADES`` (both signs), in ``order``, each
+        from the best vector so far. -> (best vector, its objective, the best ``keep`` values seen per constant)."""
+        best = base.copy()
+        best_value = float(self.objective(best[None, :])[0])
+        top: list[np.ndarray] = [np.zeros(0)] * self.k
+        for i in order:
+            grid = scan_grid(best, i)
+            values = self.objective(grid)
+            ranked = np.argsort(values, kind="stable")
+            finite = ranked[np.isfinite(values[ranked])]
+            top[i] = grid[finite[:keep], i]
+            if finite.size and values[finite[0]] < best_value:
+                best, best_value = grid[finite[0]].copy(), float(values[finite[0]])
+        return best, best_value, top
+
+    def starts(self, n_restarts: int, init_std: float, rng: np.random.Generator) -> list[np.ndarray]:
+        """Restart starts: scans in both coordinate orders (one constant can only be placed once another is: in
+        ``x / sqrt(C1 - C2 u^2)`` with u ~ 1e7, C2 ~ 1e-17 must come before C1 ~ 1), twice each, then mixed draws."""
+        results = []
+        for order in (list(range(self.k)), list(reversed(range(self.k)))):
+            best = np.ones(self.k)
+            tops = None
+            for _ in range(2):
+                best, value, top = self.scan(best, order)
+                tops = top if tops is None else [np.concatenate([a, b]) for a, b in zip(tops, top)]
+            results.append((value, best, tops))
+            if self.k == 1:
+                break
+        results.sort(key=lambda r: r[0])
+        top = [np.concatenate([r[2][i] for r in results]) for i in range(self.k)]
+        out = restart_starts(results[0][1], top, n_restarts, init_std, rng)
+        if len(results) > 1 and n_restarts > 2 and not np.array_equal(results[1][1], results[0][1]):
+            out[2] = results[1][1]
+        return out
+
+
+def _subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if X.shape[0] <= rows:
+        return X, y
+    idx = np.sort(rng.choice(X.shape[0], rows, replace=False))
+    return X[idx], y[idx]
 
 
 def fit_constants(tokens: Sequence[str], X: np.ndarray, y: np.ndarray, config: FitConfig | None = None,
                   rng: np.random.Generator | None = None, var_y: float | None = None) -> FitResult:
-    """Fit the ``<constant>``s of one skeleton to ``y`` by least squares, best of ``config.n_restarts`` LM runs.
+    """Fit the ``<constant>``s of one skeleton to ``y`` by least squares: linear ones solved exactly, nonlinear ones
+    the best of ``config.n_restarts`` LM runs. ``X`` is (n, d) float64, ``y`` (n,) float64, both finite.
 
-    A skeleton without constants is evaluated once. ``X`` is (n, d) float64, ``y`` (n,) float64, both finite.
-    """
+    The returned FVU is that of the skeleton with the returned constants, evaluated on all rows."""
     config = config or FitConfig()
     rng = rng if rng is not None else np.random.default_rng()
     tokens = normalize(tokens)
@@ -154,29 +281,43 @@ def fit_constants(tokens: Sequence[str], X: np.ndarray, y: np.ndarray, config: F
         return _fit(tokens, X, y, config, rng, var_y)
 
 
+def _true_fvu(tokens: list[str], constants: list[float], X: np.ndarray, y: np.ndarray, var_y: float) -> float:
+    return fvu_of(compile_tokens(tokens)(X, constants), y, var_y)
+
+
 def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng: np.random.Generator,
          var_y: float) -> FitResult:
-    problem = _Problem(tokens, X, y)
-    if problem.k == 0:
-        return FitResult(tokens, [], fvu_of(problem.values(np.zeros(0)), y, var_y), 0)
-    if problem.k > y.shape[0]:
+    n_constants = sum(1 for t in tokens if t == CONSTANT)
+    if n_constants == 0:
+        return FitResult(tokens, [], _true_fvu(tokens, [], X, y, var_y), 0)
+    if n_constants > y.shape[0]:
         # More constants than points: LM cannot run, and any "fit" would only interpolate.
-        return FitResult(tokens, [0.0] * problem.k, math.inf, 0)
-    best = FitResult(tokens, [], math.inf, 0)
-    for restart in range(config.n_restarts):
-        c0 = rng.normal(0.0, config.init_std, problem.k)
-        # full_output: MINPACK's "maxfev reached" comes back as a status instead of a warning; either way the
-        # constants it reached are scored by their FVU below.
-        c, _, info, _, _ = leastsq(problem.residuals, c0, Dfun=problem.jacobian, full_output=True,
-                                   ftol=config.ftol, xtol=config.xtol, gtol=config.gtol, maxfev=config.max_nfev)
-        fvu = problem.fvu(info["fvec"], var_y)
-        best.n_restarts = restart + 1
-        if fvu < best.fvu or restart == 0:  # a candidate that never fits still gets values for its constants
-            best.fvu, best.constants = fvu, [float(v) for v in c]
-        if best.fvu <= config.exact_fvu:
+        return FitResult(tokens, [0.0] * n_constants, math.inf, 0)
+    separated = separate(tokens)
+    full = _Problem(tokens, X, y, separated)
+    if full.k == 0:  # every constant linear: one solve, no restarts
+        constants = separated.constants(full.exact_coefficients(np.zeros(0)), [], n_constants)
+        return FitResult(tokens, constants, _true_fvu(tokens, constants, X, y, var_y), 1)
+    # Restarts on a subsample; the best is polished on all rows. The subsample's own spread scales its objective.
+    Xs, ys = _subsample(X, y, config.lm_rows, rng)
+    small = full if Xs is X else _Problem(tokens, Xs, ys, separated)
+    exact_sse = config.exact_fvu * ys.shape[0] * float(np.var(ys)) / small.y_scale ** 2
+    scan_problem = small if small.n <= config.scan_rows else _Problem(tokens, *_subsample(Xs, ys, config.scan_rows,
+                                                                                          rng), separated)
+    best_b, best_sse, runs = None, math.inf, 0
+    for start in scan_problem.starts(config.n_restarts, config.init_std, rng):
+        b, sse = small.lm(start, config)
+        runs += 1
+        if best_b is None or sse < best_sse:
+            best_b, best_sse = b, sse
+        if best_sse <= exact_sse:
             break
-    return best
-
+    if small is not full:
+        b, sse = full.lm(best_b, config)
+        if math.isfinite(sse) or best_b is None:
+            best_b = b
+    constants = separated.constants(full.exact_coefficients(best_b), best_b, n_constants)
+    return FitResult(tokens, constants, _true_fvu(tokens, constants, X, y, var_y), runs)
 
 def fit_candidates(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray,
                    config: FitConfig | None = None, seed: int | None = None, offset: int = 0,

@@ -18,11 +18,15 @@ from .fitting import FitConfig, FitResult, fit_constants
 from .ranking import complexity, score
 
 SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
+# Beyond this every float is within SNAP_RTOL of an integer (1e14 "is" 100000000000000): not a snap, only noise.
+SNAP_MAX = 1e4
 
 
 def snap_targets(value: float, rtol: float = SNAP_RTOL) -> float | None:
     """The integer ``value`` is numerically indistinguishable from (at ``rtol``), or None."""
     nearest = float(np.round(value))
+    if abs(nearest) > SNAP_MAX:
+        return None
     if abs(value - nearest) <= rtol * max(1.0, abs(value)):
         return nearest
     return None
