@@ -29,6 +29,13 @@ def main() -> None:
     rng = np.random.default_rng(2)
     t = np.sort(rng.uniform(0.0, 10.0, 300))
     write("damped.csv", {"t": t, "x": 2.5 * np.exp(-0.3 * t) * np.cos(1.7 * t)})
+    # Units decide (lawfinder fit examples/ohm_units.csv --target V --units "I=A,R=Ohm,V=V"): a current held near
+    # 1 A and 1 % noise, so |R| (volts from ohms: dimensionally wrong) fits nearly as well as I * R and is shorter.
+    rng = np.random.default_rng(3)
+    current = rng.uniform(0.995, 1.005, 300)
+    resistance = rng.uniform(10.0, 100.0, 300)
+    write("ohm_units.csv", {"I": current, "R": resistance,
+                            "V": current * resistance * (1.0 + 0.01 * rng.standard_normal(300))})
 
 
 if __name__ == "__main__":

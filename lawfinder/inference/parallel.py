@@ -1,24 +1,25 @@
-"""Where constant fits run: in this process, or spread over Ray workers in chunks by the FitterPool.
+"""Where constant fits run: in this process, on the Ray FitterPool, or in a local process pool.
 
-The decision and the chunking are pure functions here; ``lawfinder.inference.ray_pool`` is the Ray shell. Ray is
-used only when it is already running or ``n_jobs > 1`` asks for it, so a plain ``Regressor().fit`` never pays
-Ray's start-up. Fits travel in chunks of 16-64 because one Ray task per fit costs more than the fit itself.
+The decision is a pure function here; ``ray_pool.py`` is the Ray shell and ``chunks.py`` the chunking both use, so
+the imports run one way (parallel -> ray_pool -> chunks). By default fitting uses every core: the Ray pool when Ray
+is running, else a pool of worker processes (``concurrent.futures``, started once and kept); ``n_jobs`` limits it,
+``n_jobs=1`` keeps everything in this process. A round with a single chunk's worth of candidates is fitted here,
+faster than the round trip to a worker.
 """
 
 from __future__ import annotations
 
-import math
+import atexit
+import multiprocessing
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from typing import Sequence
 
 import numpy as np
 
+from .chunks import MAX_CHUNK, MIN_CHUNK, chunk_bounds  # noqa: F401 - MIN/MAX_CHUNK re-exported for callers
 from .fitting import FitConfig, FitResult, draw_seed, fit_candidates
-
-MIN_CHUNK = 16
-MAX_CHUNK = 64
-CHUNKS_PER_WORKER = 4  # several chunks per worker even out candidates that take longer than others
 
 
 def ray_is_running() -> bool:
@@ -28,45 +29,73 @@ def ray_is_running() -> bool:
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
-    """``None`` -> 1, ``-1`` -> every core of this machine, a positive count as given."""
-    if n_jobs is None:
-        return 1
-    if n_jobs == -1:
+    """``None`` or ``-1`` -> every core of this machine, a positive count as given."""
+    if n_jobs is None or n_jobs == -1:
         return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive number of processes or -1 (all cores), got {n_jobs}")
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive number of processes or -1 (all cores), got {n_jobs!r}")
     return int(n_jobs)
 
 
-def use_ray(n_jobs: int | None, n_candidates: int) -> bool:
-    """Ray when asked (``n_jobs > 1`` or -1) or already running (and ``n_jobs`` not pinned to 1), and when there are
-    enough candidates for more than one chunk; fewer run faster here than the round trip to a worker."""
+def backend(n_jobs: int | None, n_candidates: int) -> str:
+    """``"here"``, ``"ray"`` or ``"processes"``: Ray when it is running (and ``n_jobs`` is not pinned to 1), else
+    worker processes when more than one core is allowed; here when there is at most one chunk of candidates."""
     if n_candidates <= MIN_CHUNK:
-        return False
-    if n_jobs is None:
-        return ray_is_running()
-    return resolve_n_jobs(n_jobs) > 1
+        return "here"
+    if n_jobs == 1:
+        return "here"
+    if ray_is_running():
+        return "ray"
+    return "processes" if resolve_n_jobs(n_jobs) > 1 else "here"
 
 
-def chunk_bounds(n_candidates: int, n_workers: int, min_chunk: int = MIN_CHUNK,
-                 max_chunk: int = MAX_CHUNK) -> list[tuple[int, int]]:
-    """``[start, stop)`` ranges covering the candidates: about ``CHUNKS_PER_WORKER`` chunks per worker, each of
-    ``min_chunk``..``max_chunk`` candidates (the last one may be shorter)."""
-    if n_candidates <= 0:
-        return []
-    size = math.ceil(n_candidates / (max(n_workers, 1) * CHUNKS_PER_WORKER))
-    size = min(max(size, min_chunk), max_chunk)
-    return [(start, min(start + size, n_candidates)) for start in range(0, n_candidates, size)]
+def use_ray(n_jobs: int | None, n_candidates: int) -> bool:
+    return backend(n_jobs, n_candidates) == "ray"
+
+
+_POOL: dict[int, ProcessPoolExecutor] = {}
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per worker count, kept for the life of this process (starting processes costs more than a round)."""
+    pool = _POOL.get(workers)
+    if pool is None:
+        # forkserver: no copy of the parent's threads (torch's) in the children, and cheap after the first start.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+        _POOL[workers] = pool
+    return pool
+
+
+@atexit.register
+def _shutdown_pools() -> None:
+    for pool in _POOL.values():
+        pool.shutdown(wait=False, cancel_futures=True)
+    _POOL.clear()
 
 
 def fit_all(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray, config: FitConfig | None = None,
             seed: int | None = None, n_jobs: int | None = None, deadline: float | None = None) -> list[FitResult]:
-    """Fit every candidate's constants, in this process or on Ray (see ``use_ray``); the same restarts either way for
-    the same ``seed``. With a ``deadline`` (``time.time()`` value) candidates not started by then are left out."""
+    """Fit every candidate's constants (see ``backend``); the same restarts wherever they run, for the same
+    ``seed``. With a ``deadline`` (``time.time()`` value) candidates not started by then are left out."""
     seed = draw_seed() if seed is None else seed
-    if not use_ray(n_jobs, len(candidates)):
+    where = backend(n_jobs, len(candidates))
+    if where == "here":
         return fit_candidates(candidates, X, y, config, seed, deadline=deadline)
-    from .ray_pool import FitterPool
+    if where == "ray":
+        from .ray_pool import FitterPool
 
-    n_workers = None if n_jobs is None else resolve_n_jobs(n_jobs)
-    return FitterPool(n_workers).fit(candidates, X, y, config, seed, deadline)
+        n_workers = None if n_jobs is None else resolve_n_jobs(n_jobs)
+        return FitterPool(n_workers).fit(candidates, X, y, config, seed, deadline)
+    workers = resolve_n_jobs(n_jobs)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    pool = _process_pool(workers)
+    futures = [pool.submit(fit_candidates, [list(t) for t in candidates[start:stop]], X, y, config, seed, start,
+                           deadline)
+               for start, stop in chunk_bounds(len(candidates), workers)]
+    out: list[FitResult] = []
+    for future in futures:
+        chunk = future.result()
+        out.extend(chunk)
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,12 +34,25 @@ def shipped_checkpoint(name: str = SHIPPED_NAME) -> Path:
     return path
 
 
-def load(spec: Any, device: str = "cpu"):
+def resolve_device(device: str | None, cuda_available: Callable[[], bool] | None = None) -> str:
+    """``"auto"`` (or None) -> ``"cuda"`` when a CUDA device is there, else ``"cpu"``; any other name as given."""
+    if device not in (None, "auto"):
+        return str(device)
+    if cuda_available is None:
+        import torch
+
+        cuda_available = torch.cuda.is_available
+    return "cuda" if cuda_available() else "cpu"
+
+
+def load(spec: Any, device: str = "auto"):
     """``Regressor.model`` -> a model in eval mode on ``device``.
 
-    ``None`` is the shipped model; a string is a checkpoint path, or the name of a preset whose trained weights are
+    ``device="auto"`` puts it on CUDA when one is there (``resolve_device``). ``None`` is the shipped model; a
+    string is a checkpoint path, or the name of a preset whose trained weights are
     shipped; an object with ``decode``/``encode`` and a ``config`` is used as it is (e.g. ``build_model(...)``).
     """
+    device = resolve_device(device)
     if spec is not None and not isinstance(spec, (str, Path)):
         if not all(hasattr(spec, a) for a in ("encode", "decode", "config")):
             raise ValueError(f"model must be a checkpoint path, a preset name or a model object with encode/decode "
@@ -142,3 +155,17 @@ class ModelProposer:
             out.append(tokens)
         return out
 
+
+
+def in_rounds(proposer: ModelProposer, X: np.ndarray, y: np.ndarray) -> Callable[[int, float | None], list]:
+    """``propose(round, deadline)`` for the anytime search: round r samples with seed ``proposer.seed + r``. Any
+    other callable ``(X, y)`` is called as it is every round."""
+    if not isinstance(proposer, ModelProposer):
+        return lambda round_, deadline: proposer(X, y)
+    base = proposer.seed
+
+    def propose(round_: int, deadline: float | None) -> list[list[str]]:
+        proposer.seed, proposer.deadline = base + round_, deadline
+        return proposer(X, y)
+
+    return propose

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -20,17 +21,17 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .candidates import default_simplifier, prepare_candidates
+from .candidates import default_simplifier
 from .defaults import MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY
 from .equation import Equation
 from .fitting import FitConfig, draw_seed
-from .parallel import fit_all, resolve_n_jobs
+from .honesty import law_found, span_warning
+from .parallel import resolve_n_jobs
 from .ranking import complexity, rank_order, score
-from .snapping import snap
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
+from .search import search
+from .units import describe, unit_levels
 from .validate import check_fit_data, check_predict_data, check_score_target
-
-SNAP_TOP = 16  # candidates, best first, whose near-integer constants are tried as integers
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
 
@@ -40,17 +41,17 @@ class Regressor(RegressorMixin, BaseEstimator):
 
     model         checkpoint path, preset name with shipped weights, a model object, or None for the shipped model
     n_samples     sequences sampled from the model per fit (Flash-ANSR's ``choices``)
-    time_budget   seconds for the whole fit; sampling and fitting stop early and keep what they have
+    time_budget   seconds for the whole fit: samples in rounds while time remains (anytime), then the best found
     parsimony     score = log10(max(FVU, eps)) + parsimony * length (Flash-ANSR's lambda, 0.05)
     n_restarts    Levenberg-Marquardt restarts per candidate, each from constants ~ N(0, 5^2)
     temperature, top_k, top_p   softmax sampling; ``beam_width`` switches to beam search
     max_length    longest token sequence sampled; ``batch_size`` sequences decoded at once
     max_points    rows the model reads (a random subset of larger tables); constants are fitted on every row
-    n_jobs        constant fitting: None = here, or on Ray when Ray is running; > 1 or -1 = Ray workers
+    n_jobs        constant fitting: None or -1 = every core (Ray when running, else worker processes), 1 = here
     drop_nan      drop rows with NaN/inf instead of raising
     simplify      simplify candidates with lawfinder.simplipy.simplify before fitting
     proposer      callable ``(X, y) -> token lists`` used instead of the model (for baselines, tests, priors)
-    device        torch device for the model
+    device        torch device for the model; "auto" = CUDA when there, else CPU
     random_state  seed for points subset, sampling and restarts (None: a fresh one, kept in ``random_state_``)
     model_selection  which equation ``predict`` uses: "best" (lowest log10(FVU) + parsimony * complexity,
                   Flash-ANSR's ranking), "accuracy" (lowest FVU) or "score" (highest PySR score on the Pareto front)
@@ -66,7 +67,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                  parsimony: float = PARSIMONY, n_restarts: int = N_RESTARTS, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, beam_width: int | None = None, max_length: int = 64,
                  batch_size: int = 128, max_points: int = 1024, n_jobs: int | None = None, drop_nan: bool = False,
-                 simplify: bool = True, proposer: Proposer | None = None, device: str = "cpu",
+                 simplify: bool = True, proposer: Proposer | None = None, device: str = "auto",
                  random_state: int | None = None, model_selection: str = MODEL_SELECTION, verbose: bool = False):
         self.model = model
         self.n_samples = n_samples
@@ -103,42 +104,34 @@ class Regressor(RegressorMixin, BaseEstimator):
         return f"{text}.equations_ =\n{front_text(self.candidates_, self.best_index_)}"
 
     # ---------------------------------------------------------------------------------------------------------- fit
-    def fit(self, X: Any, y: Any, feature_names: Sequence[str] | None = None) -> "Regressor":
+    def fit(self, X: Any, y: Any, feature_names: Sequence[str] | None = None, X_units: Sequence[str] | None = None,
+            y_units: str | None = None) -> "Regressor":
         """Find and rank formulas for ``y`` over the columns of ``X``; returns ``self``. ``feature_names`` name the
-        columns of an array (a DataFrame's own column names are used otherwise)."""
+        columns of an array (a DataFrame's own column names are used otherwise). With units (SI strings such as
+        ``"m/s^2"``, ``inference/units.py``), dimensionally consistent formulas rank before the rest."""
         from ..progress import bar
 
         self._check_params()
         X, y, names = check_fit_data(self, X, y, feature_names, self.drop_nan)
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
         seed = draw_seed() if self.random_state is None else int(self.random_state)
-        deadline = None if self.time_budget is None else time.time() + float(self.time_budget)
-        with bar(total=4, desc="sampling formulas", unit="phase", show=bool(self.verbose)) as progress:
-            proposer = self.proposer if self.proposer is not None else self._model_proposer(X.shape[1], seed,
-                                                                                            deadline)
-            raw = [list(tokens) for tokens in proposer(X, y)]
-            progress.set_description(f"simplifying {len(raw)} formulas")
-            progress.update()
+        started = time.time()  # the time budget covers everything, loading the model included
+        warning = span_warning(X, y, names)
+        if warning:
+            warnings.warn(warning, stacklevel=2)
+        with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
-            candidates = prepare_candidates(raw, X.shape[1], simplifier)
-            if not candidates:
-                raise RuntimeError(f"none of the {len(raw)} proposed sequence(s) is a valid formula over "
-                                   f"{X.shape[1]} variable(s); sample more (n_samples) or use a trained model")
-            progress.set_description(f"fitting constants of {len(candidates)} formulas")
-            progress.update()
-            config = FitConfig(n_restarts=self.n_restarts)
-            results = fit_all(candidates, X, y, config, seed, self.n_jobs, deadline)
-            if not results:
-                raise RuntimeError("the time budget ran out before any candidate was fitted; raise time_budget")
-            if not any(math.isfinite(r.fvu) for r in results):
-                raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
-                                   f"sample more (n_samples) or use a trained model")
-            progress.set_description("trying integer constants")
-            progress.update()
-            results = self._snap_best(results, X, y, simplifier, config, seed)
+            outcome = search(self._round_proposer(X, y, seed), X, y, simplifier, FitConfig(n_restarts=self.n_restarts),
+                             self.parsimony, seed, self.n_jobs, self.time_budget, started)
+            results = outcome.results
             progress.update()
         lengths = [complexity(r.tokens) for r in results]
         order = rank_order([r.fvu for r in results], lengths, self.parsimony)
+        levels = None
+        if X_units is not None or y_units is not None:
+            levels = unit_levels([r.tokens for r in results], X_units, y_units, X.shape[1])
+        # Stable: by score within each group. A formula worse than the mean never ranks above one that is a law.
+        order = sorted(order, key=lambda i: (not law_found(results[i].fvu), 0 if levels is None else levels[i]))
         # Candidates without finite values on these data (log of negatives, overflow) are not equations of them.
         self.candidates_ = [
             Equation(tuple(results[i].tokens), tuple(results[i].constants), float(results[i].fvu), lengths[i],
@@ -147,30 +140,17 @@ class Regressor(RegressorMixin, BaseEstimator):
         ]
         self._choose()
         self.random_state_ = seed
-        self.n_candidates_ = {"proposed": len(raw), "distinct": len(candidates), "fitted": len(results)}
+        self.n_candidates_ = {"proposed": outcome.proposed, "distinct": outcome.distinct, "fitted": outcome.fitted,
+                              "skipped": outcome.skipped, "rounds": outcome.rounds}
+        self.found_ = law_found(self.best_.fvu)
+        self.units_ = None if levels is None else describe(
+            unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
 
     def _choose(self) -> None:
         """``best_`` and ``best_index_`` from ``candidates_`` and ``model_selection``."""
         self.best_index_ = select(self.candidates_, self.model_selection)
         self.best_ = self.candidates_[self.best_index_]
-
-    def _snap_best(self, results: list, X: np.ndarray, y: np.ndarray, simplifier, config: FitConfig,
-                   seed: int) -> list:
-        """Near-integer constants of the best ``SNAP_TOP`` candidates become literals when that scores no worse."""
-        order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], self.parsimony)
-        rng = np.random.default_rng(seed)
-        results = list(results)
-        for i in order[:SNAP_TOP]:
-            results[i] = snap(results[i], X, y, self.parsimony, simplifier, config, rng)
-        # A snapped form can coincide with another candidate: keep each formula once, at its best fit.
-        best: dict[tuple, Any] = {}
-        for r in results:
-            key = tuple(r.tokens)
-            if key not in best or score(r.fvu, len(key), self.parsimony) < score(best[key].fvu, len(key),
-                                                                                 self.parsimony):
-                best[key] = r
-        return list(best.values())
 
     def _check_params(self) -> None:
         for name in ("n_samples", "n_restarts", "max_length", "batch_size", "max_points"):
@@ -191,6 +171,14 @@ class Regressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"beam_width must be a positive integer or None, got {self.beam_width!r}")
         resolve_n_jobs(self.n_jobs)
         check_model_selection(self.model_selection)
+
+    def _round_proposer(self, X: np.ndarray, y: np.ndarray, seed: int):
+        """``propose(round, deadline)`` for ``search``: the user's proposer as it is, or the model, reseeded."""
+        if self.proposer is not None:
+            return lambda round_, deadline: self.proposer(X, y)
+        from .proposal import in_rounds
+
+        return in_rounds(self._model_proposer(X.shape[1], seed, None), X, y)
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load

@@ -1,0 +1,163 @@
+"""The search behind ``Regressor.fit``: propose, simplify, dedupe, fit, rank, snap; in rounds while time remains.
+
+Without a time budget it is one round of ``n_samples`` proposals. With one (``Regressor(time_budget=S)``,
+``lawfinder fit --time-budget S``) it is anytime: round after round of fresh samples (a new seed each), keeping only
+skeletons not seen before, until the time is spent; then the best found is returned. Every phase honours the
+deadline: sampling and fitting stop starting work when it passes, and the last phase (finalists scored on every row,
+then snapped) has ``FINAL_SHARE`` of the budget kept for it and checks the clock between candidates.
+
+Fit only what can win: a candidate whose length alone already scores worse than the best so far (even an exact fit
+scores ``log10(eps) + parsimony * length``) is not fitted; rounds with many candidates are screened first with cheap
+fits (``SCREEN``) and only the best ``SCREEN_KEEP`` get the full restarts.
+
+Bounded work on big tables: constants are fitted on at most ``FIT_ROWS`` rows (a random subsample) and the
+``FINALISTS`` best are then scored on all rows, so a million-row table costs a few finalist evaluations more than a
+small one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .candidates import prepare_candidates
+from .fitting import FitConfig, FitResult, fvu_of
+from .parallel import fit_all
+from .ranking import FVU_FLOOR, complexity, rank_order, score
+from .snapping import snap
+from ..simplipy import compile as compile_tokens
+
+FIT_ROWS = 4096       # constants are fitted on at most this many rows
+FINALISTS = 16        # best candidates scored on every row and tried with integer constants
+FINAL_SHARE = 0.05    # share of a time budget kept for scoring and snapping the finalists
+SCREEN_MIN = 96       # a round with more new candidates than this is screened first
+SCREEN_KEEP = 48      # ... and only this many of them (best screening score first) get the full restarts
+SCREEN = FitConfig(n_restarts=2, lm_rows=64)
+
+
+@dataclass
+class SearchOutcome:
+    results: list[FitResult]            # distinct formulas, each at its best fit; FVU on every row for finalists
+    proposed: int = 0
+    distinct: int = 0
+    fitted: int = 0
+    rounds: int = 0
+    skipped: int = 0                    # dominated by length before fitting
+    log: list[str] = field(default_factory=list)
+
+
+def subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``rows`` rows, drawn without replacement (the table itself when it is small enough)."""
+    if X.shape[0] <= rows:
+        return X, y
+    idx = np.sort(rng.choice(X.shape[0], rows, replace=False))
+    return X[idx], y[idx]
+
+
+def longest_that_can_win(best_score: float, parsimony: float) -> float:
+    """Length beyond which not even an exact fit beats ``best_score``."""
+    if parsimony <= 0 or not math.isfinite(best_score):
+        return math.inf
+    return (best_score - math.log10(FVU_FLOOR)) / parsimony
+
+
+def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
+    return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
+
+
+def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
+               n_jobs: int | None, deadline: float | None, parsimony: float) -> list[FitResult]:
+    if len(candidates) <= SCREEN_MIN:
+        return fit_all(candidates, X, y, config, seed, n_jobs, deadline)
+    screened = fit_all(candidates, X, y, SCREEN, seed, n_jobs, deadline)
+    order = rank_order([r.fvu for r in screened], [complexity(r.tokens) for r in screened], parsimony)
+    keep = [screened[i].tokens for i in order[:SCREEN_KEEP]]
+    full = {tuple(r.tokens): r for r in fit_all(keep, X, y, config, seed, n_jobs, deadline)}
+    return [full.get(tuple(r.tokens), r) if full.get(tuple(r.tokens), r).fvu <= r.fvu else r for r in screened]
+
+
+def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
+           simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
+           time_budget: float | None = None) -> SearchOutcome:
+    """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
+
+    Raises RuntimeError when nothing could be fitted (no valid candidate, or the time ran out first)."""
+    start = time.time()
+    deadline = None if time_budget is None else start + time_budget
+    work_deadline = None if time_budget is None else start + time_budget * (1.0 - FINAL_SHARE)
+    rng = np.random.default_rng(seed)
+    Xf, yf = subsample(X, y, FIT_ROWS, rng)
+    out = SearchOutcome([])
+    seen: set[tuple[str, ...]] = set()
+    by_formula: dict[tuple[str, ...], FitResult] = {}
+    while True:
+        raw = [list(t) for t in propose(out.rounds, work_deadline)]
+        out.rounds += 1
+        out.proposed += len(raw)
+        candidates = [c for c in prepare_candidates(raw, X.shape[1], simplifier) if tuple(c) not in seen]
+        seen.update(tuple(c) for c in candidates)
+        out.distinct += len(candidates)
+        limit = longest_that_can_win(_best_score(list(by_formula.values()), parsimony), parsimony)
+        worth = [c for c in candidates if len(c) < limit]
+        out.skipped += len(candidates) - len(worth)
+        # Shorter first: an early exact fit makes every longer candidate dominated.
+        worth.sort(key=len)
+        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony)
+        out.fitted += len(fitted)
+        for r in fitted:
+            key = tuple(r.tokens)
+            if key not in by_formula or r.fvu < by_formula[key].fvu:
+                by_formula[key] = r
+        if time_budget is None or not candidates or time.time() >= work_deadline:
+            break
+    results = list(by_formula.values())
+    if not results:
+        if out.distinct == 0:
+            raise RuntimeError(f"none of the {out.proposed} proposed sequence(s) is a valid formula over "
+                               f"{X.shape[1]} variable(s); sample more (n_samples) or use a trained model")
+        raise RuntimeError("the time budget ran out before any candidate was fitted; raise time_budget")
+    if not any(math.isfinite(r.fvu) for r in results):
+        raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
+                           f"sample more (n_samples) or use a trained model")
+    out.results = finalize(results, X, y, Xf is not X, simplifier, config, parsimony, seed, deadline)
+    return out
+
+
+def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bool, simplifier: Callable | None,
+             config: FitConfig, parsimony: float, seed: int, deadline: float | None) -> list[FitResult]:
+    """The ``FINALISTS`` best: FVU on every row (when fitted on a subsample), then near-integer constants snapped
+    when that scores no worse. Each formula kept once, at its best fit."""
+    order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
+    results = list(results)
+    var_y = float(np.var(y))
+    rng = np.random.default_rng(seed)
+    for i in order[:FINALISTS]:
+        if deadline is not None and time.time() > deadline:
+            break
+        r = results[i]
+        if rescore:
+            with np.errstate(all="ignore"):
+                r = FitResult(r.tokens, r.constants, fvu_of(compile_tokens(r.tokens)(X, r.constants), y, var_y),
+                              r.n_restarts)
+        # Snapping refits on at most FIT_ROWS rows, and is scored there; rescored below when needed.
+        Xs, ys = subsample(X, y, FIT_ROWS, rng) if rescore else (X, y)
+        snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng)
+        if snapped is not r and rescore:
+            with np.errstate(all="ignore"):
+                snapped = FitResult(snapped.tokens, snapped.constants,
+                                    fvu_of(compile_tokens(snapped.tokens)(X, snapped.constants), y, var_y),
+                                    snapped.n_restarts)
+            if score(snapped.fvu, complexity(snapped.tokens), parsimony) > score(r.fvu, complexity(r.tokens),
+                                                                               parsimony):
+                snapped = r
+        results[i] = snapped
+    best: dict[tuple, FitResult] = {}
+    for r in results:
+        key = tuple(r.tokens)
+        if key not in best or score(r.fvu, len(key), parsimony) < score(best[key].fvu, len(key), parsimony):
+            best[key] = r
+    return list(best.values())
