@@ -75,6 +75,36 @@ def test_search_without_result_exits_1_with_a_message(csv, monkeypatch, capsys):
     assert "none of the 1 proposed sequence(s) is a valid formula" in capsys.readouterr().err
 
 
+def test_a_best_fit_worse_than_the_mean_is_reported_as_no_law(tmp_path, monkeypatch, capsys):
+    from lawfinder.inference.regressor import Regressor
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noise.csv"
+    np.savetxt(path, np.column_stack([rng.uniform(1, 2, 100), rng.standard_normal(100)]), delimiter=",",
+               header="x,y", comments="", fmt="%.17g")
+    monkeypatch.setattr(Regressor, "_model_proposer", lambda self, n, seed, deadline: lambda X, y: [["exp", "x1"]])
+    assert main(["fit", str(path), "--target", "y"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no law found" in captured.err and "exp(x)" in captured.err
+
+
+def test_units_option_ranks_consistent_laws_first_and_reports_them(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from lawfinder.inference.regressor import Regressor
+
+    table = Path(__file__).resolve().parent.parent / "examples" / "ohm_units.csv"
+    candidates = [parse(e) for e in ("abs(x2)", "x1 * x2", "x1 + x2")]
+    monkeypatch.setattr(Regressor, "_model_proposer", lambda self, n, seed, deadline: lambda X, y: candidates)
+    assert main(["fit", str(table), "--target", "V", "--seed", "0", "--units", "V=V,I=A,R=Ohm",
+                 "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "units: V [V] = f(I [A], R [Ohm]): dimensionally consistent" in out
+    assert out.splitlines()[3].split()[-3:] == ["I", "*", "R"]
+    assert main(["fit", str(table), "--target", "V", "--units", "V=V,Q=A"]) == 2
+    assert "column 'Q'" in capsys.readouterr().err
+
+
 def test_unreadable_checkpoint_is_a_clear_error(csv, tmp_path, capsys):
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"this is not a checkpoint")

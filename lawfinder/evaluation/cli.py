@@ -71,6 +71,9 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="lawfinder",
                    help=f"comma-separated methods from {', '.join(METHOD_NAMES)} (default lawfinder)")
     p.add_argument("--model", help="model for the lawfinder method (passed to lawfinder.Regressor)")
+    p.add_argument("--device", default="auto", help="torch device for the lawfinder model (default auto: CUDA when "
+                   "there)")
+    p.add_argument("--n-jobs", type=int, help="processes fitting constants per problem (default: all cores)")
     p.add_argument("--budget", action="append",
                    help="budgets: '16,64' for all methods or 'METHOD:10,50' for one (repeatable); lawfinder: "
                         "samples, pyoperon/gplearn: generations")
@@ -146,7 +149,7 @@ def run_fastsrb(args: argparse.Namespace) -> int:
     from .sweeps import Selection, run_sweep, specs_for  # noqa: PLC0415
 
     names = [m.strip() for m in args.method.split(",") if m.strip()]
-    methods = {name: make_method(name, args.model) for name in names}
+    methods = {name: make_method(name, args.model, device=args.device, n_jobs=args.n_jobs) for name in names}
     budgets = parse_budgets(args.budget, names, args.seconds)
     config = replace(PRESETS[args.preset], precision=args.precision)
     specs = specs_for(args.sweep, names, budgets, args.precision, _floats(args.noise), _ints(args.points),

@@ -98,16 +98,17 @@ DEFAULT_BUDGETS = {"lawfinder": 32, "pyoperon": 25, "gplearn": 10, "skeleton-ora
                    "constant": None}
 
 
-def make_method(name: str, model: str | None = None) -> Method:
-    """A method by name (see ``METHOD_NAMES``); the GP baselines raise ``ValueError`` naming the missing extra."""
+def make_method(name: str, model: str | None = None, device: str = "auto", n_jobs: int | None = None) -> Method:
+    """A method by name (see ``METHOD_NAMES``); the GP baselines raise ``ValueError`` naming the missing extra.
+    ``device`` and ``n_jobs`` go to lawfinder's Regressor (the model's device; processes fitting constants)."""
     if name == "planted":
         return PlantedMethod()
     if name == "constant":
         return ConstantMethod()
     if name == "lawfinder":
-        return RegressorMethod(model=model)
+        return RegressorMethod(model=model, device=device, n_jobs=n_jobs)
     if name == "skeleton-oracle":
-        return SkeletonOracleMethod()
+        return SkeletonOracleMethod(n_jobs=n_jobs)
     if name in ("pyoperon", "gplearn"):
         from .baselines import GplearnMethod, OperonMethod  # noqa: PLC0415 - keeps the extras optional
 

@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"weight of length in the objective log10(FVU) + parsimony*length (default {PARSIMONY})")
     p.add_argument("--restarts", type=int, default=N_RESTARTS,
                    help=f"constant-fit restarts per candidate (default {N_RESTARTS})")
-    p.add_argument("--n-jobs", type=int, help="fit constants on this many Ray workers (-1: all cores)")
+    p.add_argument("--n-jobs", type=int, help="processes fitting constants (default: all cores; Ray when running)")
+    p.add_argument("--device", default="auto", help="torch device for the model (default auto: CUDA when there)")
+    p.add_argument("--units", help='SI units per column, e.g. "V=V,I=A,R=Ohm": consistent formulas rank first')
     p.add_argument("--drop-nan", action="store_true", help="drop rows with NaN/inf instead of stopping")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one, printed so the fit can be repeated)")
     p.add_argument("--model-selection", choices=MODEL_SELECTIONS, default=MODEL_SELECTION,
@@ -74,11 +76,23 @@ def run_fit(args: argparse.Namespace) -> int:
     regressor = Regressor(model=args.model, n_samples=args.n_samples, time_budget=args.time_budget,
                           parsimony=args.parsimony, n_restarts=args.restarts, beam_width=args.beam_width,
                           n_jobs=args.n_jobs, random_state=args.seed, model_selection=args.model_selection,
-                          verbose=wanted(args.quiet))
+                          verbose=wanted(args.quiet), device=args.device)
+    units = None
+    if args.units:
+        from .units import parse_units_option
+
+        units = parse_units_option(args.units, [*table.feature_names, args.target])
     try:
-        regressor.fit(table.X, table.y, feature_names=table.feature_names)
+        regressor.fit(table.X, table.y, feature_names=table.feature_names,
+                      **({} if units is None else {"X_units": [units.get(n, "") for n in table.feature_names],
+                                                   "y_units": units.get(args.target, "")}))
     except RuntimeError as error:  # the search found nothing (no valid candidate, budget spent): not bad input
         print(f"lawfinder fit: {error}", file=sys.stderr)
+        return 1
+    if not regressor.found_:  # worse than the mean: never printed as an answer
+        from .honesty import not_found_message
+
+        print(f"lawfinder fit: {not_found_message(regressor.best_.expression, regressor.best_.fvu)}", file=sys.stderr)
         return 1
     if args.seed is None and args.json:  # the table's header names the seed
         _note(args, f"seed {regressor.random_state_} (pass --seed {regressor.random_state_} to repeat this fit)")
@@ -103,6 +117,8 @@ def _print_results(args: argparse.Namespace, table, regressor) -> None:
         return
     print(f"{args.target} = f({', '.join(table.feature_names)}): {len(shown)} best of "
           f"{regressor.n_candidates_['fitted']} fitted candidates (seed {regressor.random_state_})")
+    if regressor.units_:
+        print(f"units: {regressor.units_.replace('y [', args.target + ' [', 1)}")
     print(f"{'pick':>4}  {'#':>3}  {'FVU':>9}  {'len':>3}  expression")
     for i, e in shown:
         mark = ">>>>" if i == regressor.best_index_ else ""

@@ -29,7 +29,8 @@ from .fitting import FitConfig, FitResult, fvu_of
 from .parallel import fit_all
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from .snapping import snap
-from ..simplipy import compile as compile_tokens
+from ..simplipy import CONSTANT, compile as compile_tokens
+from .separable import separate
 
 FIT_ROWS = 4096       # constants are fitted on at most this many rows
 FINALISTS = 16        # best candidates scored on every row and tried with integer constants
@@ -37,6 +38,20 @@ FINAL_SHARE = 0.05    # share of a time budget kept for scoring and snapping the
 SCREEN_MIN = 96       # a round with more new candidates than this is screened first
 SCREEN_KEEP = 48      # ... and only this many of them (best screening score first) get the full restarts
 SCREEN = FitConfig(n_restarts=2, lm_rows=64)
+SCALE_RANGE = (1e-4, 1e4)  # y with an RMS outside this: every candidate gets an outer scale constant
+
+
+def with_scale(candidates: list[list[str]], y: np.ndarray) -> list[list[str]]:
+    """When y is far from 1 in magnitude (6.674e-11 * m1 * m2 / r^2), candidates without an outer linear constant
+    become ``C * candidate``, so a skeleton of the right form reaches any magnitude (one more exact linear solve)."""
+    rms = float(np.sqrt(np.mean(np.square(y))))
+    if SCALE_RANGE[0] <= rms <= SCALE_RANGE[1]:
+        return candidates
+    out = []
+    for c in candidates:
+        sep = separate(c)
+        out.append(c if sep.linear and sep.fixed is None else ["*", CONSTANT, *c])
+    return out
 
 
 @dataclass
@@ -98,7 +113,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         out.rounds += 1
         out.proposed += len(raw)
-        candidates = [c for c in prepare_candidates(raw, X.shape[1], simplifier) if tuple(c) not in seen]
+        candidates = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y)
+                      if tuple(c) not in seen]
         seen.update(tuple(c) for c in candidates)
         out.distinct += len(candidates)
         limit = longest_that_can_win(_best_score(list(by_formula.values()), parsimony), parsimony)

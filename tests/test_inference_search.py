@@ -1,0 +1,143 @@
+"""The search behind Regressor.fit: anytime rounds, what is not fitted, big tables, honest results, device choice."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from lawfinder import Regressor
+from lawfinder.inference import search as search_module
+from lawfinder.inference.fitting import FitConfig
+from lawfinder.inference.honesty import decades, law_found, span_warning
+from lawfinder.inference.parallel import backend
+from lawfinder.inference.proposal import resolve_device
+from lawfinder.inference.ranking import FVU_FLOOR
+from lawfinder.inference.search import longest_that_can_win, search, with_scale
+from lawfinder.simplipy import parse
+
+
+@pytest.fixture(scope="module")
+def incline():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 5.0, (200, 2))
+    return X, 9.81 * X[:, 0] * np.sin(X[:, 1])
+
+
+def test_device_auto_picks_cuda_only_when_there():
+    assert resolve_device("auto", lambda: True) == "cuda"
+    assert resolve_device("auto", lambda: False) == "cpu"
+    assert resolve_device(None, lambda: False) == "cpu"
+    assert resolve_device("cpu", lambda: True) == "cpu"  # an explicit device is kept
+
+
+def test_backend_uses_every_core_by_default(monkeypatch):
+    import lawfinder.inference.parallel as parallel
+
+    monkeypatch.setattr(parallel, "ray_is_running", lambda: False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
+    assert backend(None, 500) == "processes" and backend(1, 500) == "here" and backend(None, 10) == "here"
+    monkeypatch.setattr(parallel, "ray_is_running", lambda: True)
+    assert backend(None, 500) == "ray" and backend(1, 500) == "here"
+
+
+def test_process_pool_matches_one_loop(incline):
+    from lawfinder.inference.fitting import fit_candidates
+    from lawfinder.inference.parallel import fit_all
+
+    X, y = incline
+    candidates = [parse(e) for e in ("C * x1 * sin(x2)", "C * x1", "C * exp(C * x2)", "x1 * C + x2")] * 5
+    pooled = fit_all(candidates, X, y, FitConfig(n_restarts=2), seed=3, n_jobs=2)
+    here = fit_candidates(candidates, X, y, FitConfig(n_restarts=2), seed=3)
+    assert [r.tokens for r in pooled] == [r.tokens for r in here]
+    np.testing.assert_allclose([r.fvu for r in pooled], [r.fvu for r in here], rtol=1e-6)
+
+
+def test_longer_candidates_than_an_exact_fit_can_beat_are_not_fitted():
+    assert longest_that_can_win(math.log10(FVU_FLOOR) + 0.05 * 6, 0.05) == pytest.approx(6)
+    assert longest_that_can_win(math.inf, 0.05) == math.inf and longest_that_can_win(-3.0, 0.0) == math.inf
+
+
+def test_anytime_search_samples_rounds_until_the_budget_and_skips_dominated(incline):
+    X, y = incline
+    rng = np.random.default_rng(0)
+    rounds = []
+
+    def propose(round_, deadline):
+        rounds.append(round_)
+        long = ["+", "*", "*", "<constant>", "x1", "sin", "x2", "*", "<constant>", f"x{1 + round_ % 2}"]
+        extra = [["+", "x1", "*", "<constant>", "pow2", "x2"], ["*", "<constant>", "x1"]]
+        out = [["*", "*", "<constant>", "x1", "sin", "x2"], long, *extra]
+        # a fresh, long candidate each round, as a sampler's new draws
+        out.append(["+", "*", "*", "<constant>", "x1", "sin", "x2", "*", "<constant>", "pow2", "+", "x2",
+                    str(round_ + 2)])
+        return out if round_ < 50 else []
+
+    start = time.time()
+    outcome = search(propose, X, y, None, FitConfig(n_restarts=2), 0.05, seed=0, n_jobs=1, time_budget=0.5)
+    spent = time.time() - start
+    assert len(rounds) > 2 and spent < 1.5
+    assert outcome.skipped > 0  # once C * x1 * sin(x2) fits exactly, longer ones cannot win
+    best = min(outcome.results, key=lambda r: (r.fvu > 1e-20, len(r.tokens)))
+    assert best.tokens == ["*", "*", "<constant>", "x1", "sin", "x2"]
+
+
+def test_big_tables_fit_on_a_subsample_and_score_finalists_on_every_row(monkeypatch):
+    monkeypatch.setattr(search_module, "FIT_ROWS", 256)
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.5, 5.0, (5000, 2))
+    y = 2.0 * X[:, 0] + np.where(np.arange(5000) % 2 == 0, 0.0, 0.1 * X[:, 1] ** 2)
+    seen_rows = []
+    real = search_module.fit_all
+
+    def spy(candidates, X_, *args, **kwargs):
+        seen_rows.append(X_.shape[0])
+        return real(candidates, X_, *args, **kwargs)
+
+    monkeypatch.setattr(search_module, "fit_all", spy)
+    outcome = search(lambda r, d: [parse("C * x1"), parse("C * x1 + C")], X, y, None, FitConfig(), 0.05, 0, 1)
+    assert seen_rows and max(seen_rows) == 256
+    best = min(outcome.results, key=lambda r: r.fvu)
+    full = np.mean((np.array(best.constants[0]) * X[:, 0] + (best.constants[1] if len(best.constants) > 1 else 0)
+                    - y) ** 2) / np.var(y)
+    assert best.fvu == pytest.approx(full, rel=1e-9)  # scored on all 5000 rows
+
+
+def test_outer_scale_is_added_when_y_is_far_from_one():
+    assert with_scale([parse("x1 * x2")], np.full(3, 1e-11)) == [["*", "<constant>", "*", "x1", "x2"]]
+    assert with_scale([parse("x1 * x2")], np.full(3, 2.0)) == [parse("x1 * x2")]
+    assert with_scale([parse("C * x1")], np.full(3, 1e30)) == [parse("C * x1")]
+
+
+@pytest.mark.parametrize("factor", [6.674e-11, 1e30, 1e-30])
+def test_gravity_and_extreme_magnitudes_are_found(factor):
+    rng = np.random.default_rng(2)
+    X = rng.uniform(1.0, 10.0, (300, 3))
+    y = factor * X[:, 0] * X[:, 1] / X[:, 2] ** 2
+    proposer = lambda X, y: [parse("x1 * x2 / x3**2"), parse("x1 + x2"), parse("x1 * x2")]  # noqa: E731
+    fitted = Regressor(proposer=proposer, random_state=0).fit(X, y)
+    assert fitted.found_ and fitted.best_.fvu < 1e-20
+    assert fitted.best_.constants == pytest.approx((factor,), rel=1e-9)
+
+
+def test_a_fit_worse_than_the_mean_is_not_a_law():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1.0, 2.0, (200, 1))
+    y = rng.standard_normal(200)
+    fitted = Regressor(proposer=lambda X, y: [["exp", "x1"], ["*", "x1", "x1"]], random_state=0).fit(X, y)
+    assert not fitted.found_ and fitted.best_.fvu >= 1
+    assert law_found(0.5) and not law_found(1.0) and not law_found(math.inf)
+
+
+def test_values_spanning_many_decades_are_named_in_a_warning():
+    X = np.column_stack([np.logspace(-5, 5, 50), np.linspace(1, 2, 50)])
+    assert decades(X[:, 0]) == pytest.approx(10)
+    message = span_warning(X, X[:, 1], ["a", "b"])
+    assert "a (10 decades)" in message and "b" not in message.split(":")[0].replace("a (10", "")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Regressor(proposer=lambda X, y: [["*", "<constant>", "x2"]], random_state=0).fit(X, X[:, 1])
+    assert any("decades" in str(w.message) for w in caught)
