@@ -113,3 +113,15 @@ def test_banned_tokens_are_never_drawn(tiny):
     drawn = sample(model, memory, None, n=64, max_len=12, banned=banned_t, generator=torch.Generator().manual_seed(0))
     drawn += beam_search(model, memory, None, beam_width=4, max_len=12, banned=banned_t)
     assert not set(banned) & {i for seq in drawn for i in seq}
+
+
+def test_a_deadline_stops_the_running_batch_and_keeps_only_finished_sequences(tiny, monkeypatch):
+    import lawfinder.inference.sampling as sampling
+
+    model, memory = tiny
+    clock = iter(range(1000))
+    monkeypatch.setattr(sampling.time, "time", lambda: float(next(clock)))  # one second per look at the clock
+    drawn = sample(model, memory, None, n=64, max_len=40, batch_size=64, deadline=3.0,
+                   generator=torch.Generator().manual_seed(0))
+    assert len(drawn) < 64  # the batch was cut after a couple of steps
+    assert all(len(row) < 40 for row in drawn)  # and no unfinished row came back

@@ -2,8 +2,9 @@
 
 The decision is a pure function here; ``ray_pool.py`` is the Ray shell and ``chunks.py`` the chunking both use, so
 the imports run one way (parallel -> ray_pool -> chunks). By default fitting uses every core: the Ray pool when Ray
-is running, else a pool of worker processes (``concurrent.futures``, started once and kept); ``n_jobs`` limits it,
-``n_jobs=1`` keeps everything in this process. A round with a single chunk's worth of candidates is fitted here,
+is running, else a pool of forked worker processes (``concurrent.futures``, started once and kept; where ``fork``
+does not exist, this process: spawned workers would re-run a user's unguarded script); ``n_jobs`` limits it,
+``n_jobs=1`` keeps everything in this process. A pool that breaks is dropped and its round fitted here. A round with a single chunk's worth of candidates is fitted here,
 faster than the round trip to a worker.
 """
 
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Sequence
 
 import numpy as np
@@ -46,7 +48,9 @@ def backend(n_jobs: int | None, n_candidates: int) -> str:
         return "here"
     if ray_is_running():
         return "ray"
-    return "processes" if resolve_n_jobs(n_jobs) > 1 else "here"
+    if resolve_n_jobs(n_jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "processes"
+    return "here"
 
 
 def use_ray(n_jobs: int | None, n_candidates: int) -> bool:
@@ -60,9 +64,9 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     """One pool per worker count, kept for the life of this process (starting processes costs more than a round)."""
     pool = _POOL.get(workers)
     if pool is None:
-        # forkserver: no copy of the parent's threads (torch's) in the children, and cheap after the first start.
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+        # fork: the children never import __main__ again (a user's script without a main guard would run twice),
+        # and they only run numpy/SciPy, never torch, so the parent's torch threads do not matter to them.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         _POOL[workers] = pool
     return pool
 
@@ -91,11 +95,11 @@ def fit_all(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray, c
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     pool = _process_pool(workers)
-    futures = [pool.submit(fit_candidates, [list(t) for t in candidates[start:stop]], X, y, config, seed, start,
-                           deadline)
-               for start, stop in chunk_bounds(len(candidates), workers)]
-    out: list[FitResult] = []
-    for future in futures:
-        chunk = future.result()
-        out.extend(chunk)
-    return out
+    try:
+        futures = [pool.submit(fit_candidates, [list(t) for t in candidates[start:stop]], X, y, config, seed, start,
+                               deadline)
+                   for start, stop in chunk_bounds(len(candidates), workers)]
+        return [result for future in futures for result in future.result()]
+    except BrokenProcessPool:
+        _POOL.pop(workers, None)
+        return fit_candidates(candidates, X, y, config, seed, deadline=deadline)

@@ -67,18 +67,19 @@ def sample(model, memory: torch.Tensor, memory_mask: torch.Tensor | None, n: int
     """``n`` sequences sampled for one data set (``memory`` (1, M, D)), in batches of ``batch_size``; token ids in
     ``banned`` are never drawn.
 
-    Stops starting new batches once ``time.time()`` passes ``deadline``, so fewer than ``n`` may come back."""
+    Once ``time.time()`` passes ``deadline`` no new batch starts and the running one stops at its next step, keeping
+    the sequences already finished, so fewer than ``n`` may come back."""
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     out: list[list[int]] = []
     while len(out) < n and (deadline is None or time.time() < deadline):
         out.extend(_sample_batch(model, memory, memory_mask, min(batch_size, n - len(out)), max_len, temperature,
-                                 top_k, top_p, generator, banned))
+                                 top_k, top_p, generator, banned, deadline))
     return out
 
 
 def _sample_batch(model, memory, memory_mask, b, max_len, temperature, top_k, top_p, generator,
-                  banned) -> list[list[int]]:
+                  banned, deadline: float | None = None) -> list[list[int]]:
     device = memory.device
     # Every row starts from <bos> on the same data: run that step once and broadcast its cache to the b rows.
     logits, cache = model.decode(torch.full((1, 1), BOS, dtype=torch.long, device=device), memory, memory_mask)
@@ -98,6 +99,10 @@ def _sample_batch(model, memory, memory_mask, b, max_len, temperature, top_k, to
             if keep.numel() == 0:
                 break
             active, nxt, cache = active[keep], nxt[keep], select_rows(cache, keep)
+        if deadline is not None and time.time() > deadline:
+            finished = lengths < max_len  # rows still writing would not parse: only the finished ones come back
+            rows = written.cpu().tolist()
+            return [row[: int(length)] for row, length, f in zip(rows, lengths, finished.tolist()) if f]
         if step + 1 < max_len:
             logits, cache = model.decode(nxt[:, None], memory, memory_mask, cache)
     rows = written.cpu().tolist()

@@ -97,11 +97,12 @@ def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config
 
 def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
            simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
-           time_budget: float | None = None) -> SearchOutcome:
+           time_budget: float | None = None, started: float | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
-    Raises RuntimeError when nothing could be fitted (no valid candidate, or the time ran out first)."""
-    start = time.time()
+    ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). Raises RuntimeError when nothing
+    could be fitted (no valid candidate, or the time ran out first)."""
+    start = time.time() if started is None else started
     deadline = None if time_budget is None else start + time_budget
     work_deadline = None if time_budget is None else start + time_budget * (1.0 - FINAL_SHARE)
     rng = np.random.default_rng(seed)
