@@ -141,3 +141,14 @@ def test_values_spanning_many_decades_are_named_in_a_warning():
         warnings.simplefilter("always")
         Regressor(proposer=lambda X, y: [["*", "<constant>", "x2"]], random_state=0).fit(X, X[:, 1])
     assert any("decades" in str(w.message) for w in caught)
+
+
+def test_a_law_ranks_above_a_shorter_formula_worse_than_the_mean():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(1.0, 2.0, (300, 2))
+    y = X[:, 0] + 0.05 * X[:, 1] ** 2 + rng.normal(0, 0.3, 300)
+    candidates = [parse("abs(x2)"), parse("x1 + C * x2 * x2 * x2 * x2 * x2 * x2 * x2 * x2")]
+    fitted = Regressor(proposer=lambda X, y: candidates, random_state=0, simplify=False).fit(X, y)
+    assert fitted.equations_[0].fvu < 1 and fitted.equations_[1].fvu >= 1
+    assert fitted.equations_[0].score > fitted.equations_[1].score  # by score alone x2 would have won
+    assert fitted.found_
