@@ -54,6 +54,7 @@ class FitConfig:
     gtol: float = 0.0
     lm_rows: int = 256     # restarts run on at most this many rows; the best is then polished on all of them
     scan_rows: int = 64    # rows of the decade scan that picks start magnitudes
+    scan_rounds: int = 2   # passes of the scan in each coordinate order
 
 
 @dataclass
@@ -143,6 +144,8 @@ class _Problem:
         if piece.values is not None:
             return np.broadcast_to(piece.values, (B.shape[0], self.n))
         value = piece.f(self.X, B[:, piece.positions].T[:, :, None])
+        if isinstance(value, np.ndarray) and value.shape == (B.shape[0], self.n):
+            return value
         return np.broadcast_to(np.asarray(value, dtype=np.float64), (B.shape[0], self.n))
 
     # Callers hold np.errstate(all="ignore"): domain errors are expected here and only become large residuals.
@@ -164,7 +167,11 @@ class _Problem:
         Q = Phi / norms[:, None, :]
         gram = np.einsum("gnm,gnl->gml", Q, Q)
         rhs = np.einsum("gnm,gn->gm", Q, t)
-        coef = np.einsum("gml,gl->gm", np.linalg.pinv(gram, rcond=1e-13, hermitian=True), rhs)
+        if self.m == 1:  # the common case (an outer scale) without a batched pseudo-inverse
+            g = gram[:, 0, 0]
+            coef = np.where(g > 1e-13, rhs[:, 0] / np.where(g > 1e-13, g, 1.0), 0.0)[:, None]
+        else:
+            coef = np.einsum("gml,gl->gm", np.linalg.pinv(gram, rcond=1e-13, hermitian=True), rhs)
         r = np.einsum("gnm,gm->gn", Q, coef) - t
         a = coef / norms * self.y_scale
         if bad.any():
@@ -237,14 +244,15 @@ class _Problem:
                 best, best_value = grid[finite[0]].copy(), float(values[finite[0]])
         return best, best_value, top
 
-    def starts(self, n_restarts: int, init_std: float, rng: np.random.Generator) -> list[np.ndarray]:
+    def starts(self, n_restarts: int, init_std: float, rng: np.random.Generator,
+               rounds: int = 2) -> list[np.ndarray]:
         """Restart starts: scans in both coordinate orders (one constant can only be placed once another is: in
         ``x / sqrt(C1 - C2 u^2)`` with u ~ 1e7, C2 ~ 1e-17 must come before C1 ~ 1), twice each, then mixed draws."""
         results = []
         for order in (list(range(self.k)), list(reversed(range(self.k)))):
             best = np.ones(self.k)
             tops = None
-            for _ in range(2):
+            for _ in range(rounds):
                 best, value, top = self.scan(best, order)
                 tops = top if tops is None else [np.concatenate([a, b]) for a, b in zip(tops, top)]
             results.append((value, best, tops))
@@ -305,7 +313,7 @@ def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng
     scan_problem = small if small.n <= config.scan_rows else _Problem(tokens, *_subsample(Xs, ys, config.scan_rows,
                                                                                           rng), separated)
     best_b, best_sse, runs = None, math.inf, 0
-    for start in scan_problem.starts(config.n_restarts, config.init_std, rng):
+    for start in scan_problem.starts(config.n_restarts, config.init_std, rng, config.scan_rounds):
         b, sse = small.lm(start, config)
         runs += 1
         if best_b is None or sse < best_sse:

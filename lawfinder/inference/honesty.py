@@ -29,11 +29,13 @@ def not_found_message(expression: str, fvu: float) -> str:
 
 
 def decades(values: np.ndarray) -> float:
-    """Decades spanned by the nonzero magnitudes of ``values`` (0 when fewer than two are nonzero)."""
+    """Decades spanned by the bulk (1st to 99th percentile) of the nonzero magnitudes of ``values``: a column that
+    crosses zero has a few tiny values, which say nothing about its range (0 when fewer than two are nonzero)."""
     magnitudes = np.abs(values[values != 0])
     if magnitudes.size < 2:
         return 0.0
-    return float(np.log10(magnitudes.max() / magnitudes.min()))
+    low, high = np.percentile(magnitudes, [1, 99])
+    return float(np.log10(high / low)) if low > 0 else math.inf
 
 
 def span_warning(X: np.ndarray, y: np.ndarray, names: Sequence[str], target: str = "y") -> str | None:

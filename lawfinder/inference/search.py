@@ -8,7 +8,7 @@ then snapped) has ``FINAL_SHARE`` of the budget kept for it and checks the clock
 
 Fit only what can win: a candidate whose length alone already scores worse than the best so far (even an exact fit
 scores ``log10(eps) + parsimony * length``) is not fitted; rounds with many candidates are screened first with cheap
-fits (``SCREEN``) and only the best ``SCREEN_KEEP`` get the full restarts.
+fits (``SCREEN``, on ``SCREEN_ROWS`` rows) and only the best ``SCREEN_KEEP`` get the full restarts.
 
 Bounded work on big tables: constants are fitted on at most ``FIT_ROWS`` rows (a random subsample) and the
 ``FINALISTS`` best are then scored on all rows, so a million-row table costs a few finalist evaluations more than a
@@ -37,7 +37,8 @@ FINALISTS = 16        # best candidates scored on every row and tried with integ
 FINAL_SHARE = 0.05    # share of a time budget kept for scoring and snapping the finalists
 SCREEN_MIN = 96       # a round with more new candidates than this is screened first
 SCREEN_KEEP = 48      # ... and only this many of them (best screening score first) get the full restarts
-SCREEN = FitConfig(n_restarts=2, lm_rows=64)
+SCREEN_ROWS = 128     # rows the screening fits see
+SCREEN = FitConfig(n_restarts=2, scan_rounds=1)
 SCALE_RANGE = (1e-4, 1e4)  # y with an RMS outside this: every candidate gets an outer scale constant
 
 
@@ -84,15 +85,27 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
     return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
 
 
+def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float) -> FitResult:
+    """``r`` with its FVU measured on ``(X, y)`` at its fitted constants (no refit)."""
+    with np.errstate(all="ignore"):
+        return FitResult(r.tokens, r.constants, fvu_of(compile_tokens(r.tokens)(X, r.constants), y, var_y),
+                         r.n_restarts)
+
+
 def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
                n_jobs: int | None, deadline: float | None, parsimony: float) -> list[FitResult]:
     if len(candidates) <= SCREEN_MIN:
         return fit_all(candidates, X, y, config, seed, n_jobs, deadline)
-    screened = fit_all(candidates, X, y, SCREEN, seed, n_jobs, deadline)
+    # Screening: two restarts on SCREEN_ROWS rows, then every screened fit scored on all fit rows (no refit).
+    Xs, ys = subsample(X, y, SCREEN_ROWS, np.random.default_rng(seed))
+    if not np.var(ys) > 0:
+        Xs, ys = X, y
+    var_y = float(np.var(y))
+    screened = [rescored(r, X, y, var_y) for r in fit_all(candidates, Xs, ys, SCREEN, seed, n_jobs, deadline)]
     order = rank_order([r.fvu for r in screened], [complexity(r.tokens) for r in screened], parsimony)
     keep = [screened[i].tokens for i in order[:SCREEN_KEEP]]
     full = {tuple(r.tokens): r for r in fit_all(keep, X, y, config, seed, n_jobs, deadline)}
-    return [full.get(tuple(r.tokens), r) if full.get(tuple(r.tokens), r).fvu <= r.fvu else r for r in screened]
+    return [full[key] if (key := tuple(r.tokens)) in full and full[key].fvu <= r.fvu else r for r in screened]
 
 
 def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
@@ -157,17 +170,12 @@ def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bo
             break
         r = results[i]
         if rescore:
-            with np.errstate(all="ignore"):
-                r = FitResult(r.tokens, r.constants, fvu_of(compile_tokens(r.tokens)(X, r.constants), y, var_y),
-                              r.n_restarts)
+            r = rescored(r, X, y, var_y)
         # Snapping refits on at most FIT_ROWS rows, and is scored there; rescored below when needed.
         Xs, ys = subsample(X, y, FIT_ROWS, rng) if rescore else (X, y)
         snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng)
         if snapped is not r and rescore:
-            with np.errstate(all="ignore"):
-                snapped = FitResult(snapped.tokens, snapped.constants,
-                                    fvu_of(compile_tokens(snapped.tokens)(X, snapped.constants), y, var_y),
-                                    snapped.n_restarts)
+            snapped = rescored(snapped, X, y, var_y)
             if score(snapped.fvu, complexity(snapped.tokens), parsimony) > score(r.fvu, complexity(r.tokens),
                                                                                parsimony):
                 snapped = r
