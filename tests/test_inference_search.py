@@ -110,6 +110,7 @@ def test_outer_scale_is_added_when_y_is_far_from_one():
     assert with_scale([parse("x1 * x2")], np.full(3, 1e-11)) == [["*", "<constant>", "*", "x1", "x2"]]
     assert with_scale([parse("x1 * x2")], np.full(3, 2.0)) == [parse("x1 * x2")]
     assert with_scale([parse("C * x1")], np.full(3, 1e30)) == [parse("C * x1")]
+    assert with_scale([parse("x1 / sqrt(C - x2)")], np.full(3, 1e30)) == [parse("x1 / sqrt(C - x2)")]
 
 
 @pytest.mark.parametrize("factor", [6.674e-11, 1e30, 1e-30])

@@ -30,7 +30,6 @@ from .parallel import fit_all
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from .snapping import snap
 from ..simplipy import CONSTANT, compile as compile_tokens
-from .separable import separate
 
 FIT_ROWS = 4096       # constants are fitted on at most this many rows
 FINALISTS = 16        # best candidates scored on every row and tried with integer constants
@@ -43,16 +42,13 @@ SCALE_RANGE = (1e-4, 1e4)  # y with an RMS outside this: every candidate gets an
 
 
 def with_scale(candidates: list[list[str]], y: np.ndarray) -> list[list[str]]:
-    """When y is far from 1 in magnitude (6.674e-11 * m1 * m2 / r^2), candidates without an outer linear constant
-    become ``C * candidate``, so a skeleton of the right form reaches any magnitude (one more exact linear solve)."""
+    """When y is far from 1 in magnitude (6.674e-11 * m1 * m2 / r^2), candidates without any constant become
+    ``C * candidate``, so a skeleton of the right form reaches any magnitude (one exact linear solve). Candidates with
+    constants keep their form: the fitting reaches any magnitude for those already."""
     rms = float(np.sqrt(np.mean(np.square(y))))
     if SCALE_RANGE[0] <= rms <= SCALE_RANGE[1]:
         return candidates
-    out = []
-    for c in candidates:
-        sep = separate(c)
-        out.append(c if sep.linear and sep.fixed is None else ["*", CONSTANT, *c])
-    return out
+    return [c if CONSTANT in c else ["*", CONSTANT, *c] for c in candidates]
 
 
 @dataclass

@@ -3,7 +3,7 @@
 LM returns a constant as a float even when the law holds an exact integer (or a factor of one). After ranking, the
 best few equations try each such constant as a literal, simplify, refit whatever constants remain, and keep the
 snapped form only when the Flash-ANSR score (log10 FVU + parsimony · length) improves, or stays equal with a
-shorter formula; a snap that costs accuracy is refused.
+shorter formula, or the shorter formula is still exact (``SNAP_EXACT_FVU``); a snap that costs accuracy is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from .ranking import complexity, score
 SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
 # Beyond this every float is within SNAP_RTOL of an integer (1e14 "is" 100000000000000): not a snap, only noise.
 SNAP_MAX = 1e4
+# A snapped form this exact is as good as any: on float32 data FVUs below it are rounding noise, not accuracy.
+SNAP_EXACT_FVU = 1e-14
 
 
 def snap_targets(value: float, rtol: float = SNAP_RTOL) -> float | None:
@@ -65,4 +67,6 @@ def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simp
     new = score(refit.fvu, complexity(refit.tokens), parsimony)
     # Equal scores favour the snap only when it made the formula shorter (``C`` -> ``0`` alone reads worse).
     shorter = len(refit.tokens) < len(result.tokens)
+    if shorter and refit.fvu <= SNAP_EXACT_FVU:
+        return refit
     return refit if new < old or (new == old and shorter) else result
