@@ -34,7 +34,6 @@ LAYERS = (
 # Strongly connected groups of modules that import each other, as they stand on this branch. The test fails when a
 # cycle appears and when one is broken without being removed here, so this set only ever shrinks.
 KNOWN_CYCLES = {
-    frozenset({"lawfinder.inference.parallel", "lawfinder.inference.ray_pool"}),
 }
 
 

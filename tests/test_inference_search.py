@@ -150,6 +150,6 @@ def test_a_law_ranks_above_a_shorter_formula_worse_than_the_mean():
     y = X[:, 0] + 0.05 * X[:, 1] ** 2 + rng.normal(0, 0.3, 300)
     candidates = [parse("abs(x2)"), parse("x1 + C * x2 * x2 * x2 * x2 * x2 * x2 * x2 * x2")]
     fitted = Regressor(proposer=lambda X, y: candidates, random_state=0, simplify=False).fit(X, y)
-    assert fitted.equations_[0].fvu < 1 and fitted.equations_[1].fvu >= 1
-    assert fitted.equations_[0].score > fitted.equations_[1].score  # by score alone x2 would have won
+    assert fitted.candidates_[0].fvu < 1 and fitted.candidates_[1].fvu >= 1
+    assert fitted.candidates_[0].objective > fitted.candidates_[1].objective  # by objective alone |x2| would win
     assert fitted.found_

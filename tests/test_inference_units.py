@@ -59,10 +59,10 @@ def test_the_right_law_wins_with_units_where_a_wrong_one_fits_nearly_as_well():
     plain = Regressor(proposer=lambda X, y: candidates, random_state=0).fit(X, y, feature_names=["I", "R"])
     assert plain.best_.expression == "abs(R)"  # shorter, and nearly as good: without units it wins
     assert plain.units_ is None
-    wrong, right = plain.equations_[0], next(e for e in plain.equations_ if e.expression == "I * R")
+    wrong, right = plain.candidates_[0], next(e for e in plain.candidates_ if e.expression == "I * R")
     assert wrong.fvu < 1.5 * right.fvu
     united = Regressor(proposer=lambda X, y: candidates, random_state=0).fit(
         X, y, feature_names=["I", "R"], X_units=["A", "Ohm"], y_units="V")
     assert united.best_.expression == "I * R"
     assert united.units_ == "y [V] = f(I [A], R [Ohm]): dimensionally consistent (dimensionless constants)"
-    assert united.equations_[-1].expression in ("abs(R)", "I + R")  # inconsistent ones rank last
+    assert united.candidates_[-1].expression in ("abs(R)", "I + R")  # inconsistent ones rank last
