@@ -1,4 +1,6 @@
-"""Snapping fitted constants to the integers they stand for: ``1.0000000002 * (I * R)`` becomes ``I * R``.
+"""Snapping fitted constants to the integers they stand for: ``1.0000000002 * (I * R)`` becomes ``I * R``; and
+writing every remaining constant with the fewest significant digits that keep its fit (``9.810000000000004`` prints
+as ``9.81``).
 
 LM returns a constant as a float even when the law holds an exact integer (or a factor of one). After ranking, the
 best few equations try each such constant as a literal, simplify, refit whatever constants remain, and keep the
@@ -14,7 +16,8 @@ import numpy as np
 
 from ..simplipy import CONSTANT
 from ..simplipy.tokens import format_number
-from .fitting import FitConfig, FitResult, fit_constants
+from ..simplipy import compile as compile_tokens
+from .fitting import FitConfig, FitResult, fit_constants, fvu_of
 from .ranking import complexity, score
 
 SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
@@ -22,6 +25,9 @@ SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tr
 SNAP_MAX = 1e4
 # A snapped form this exact is as good as any: on float32 data FVUs below it are rounding noise, not accuracy.
 SNAP_EXACT_FVU = 1e-14
+# A shorter decimal may raise the FVU by this relative share (or up to SNAP_EXACT_FVU): far below any difference
+# between candidates, so only digits that carry no information are dropped.
+DECIMAL_RTOL = 1e-9
 
 
 def snap_targets(value: float, rtol: float = SNAP_RTOL) -> float | None:
@@ -51,9 +57,43 @@ def snapped_skeleton(tokens: Sequence[str], constants: Sequence[float], rtol: fl
     return out if changed else None
 
 
+def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray) -> FitResult:
+    """``result`` with each constant rounded to the fewest significant digits (1 to 15) at which the FVU on
+    ``(X, y)`` stays within ``DECIMAL_RTOL`` of the fitted one (or at most ``SNAP_EXACT_FVU``); ``result`` itself when
+    no constant gets shorter."""
+    if not result.constants or not np.isfinite(result.fvu):
+        return result
+    f = compile_tokens(result.tokens)
+    var_y = float(np.var(y))
+    if not var_y > 0:
+        return result
+    allowed = max(result.fvu * (1.0 + DECIMAL_RTOL), result.fvu + SNAP_EXACT_FVU)
+    constants, fvu = list(result.constants), result.fvu
+    with np.errstate(all="ignore"):
+        for i, value in enumerate(result.constants):
+            for digits in range(1, 16):
+                short = float(f"{value:.{digits}g}")
+                if short == value:
+                    break
+                trial = constants[:i] + [short] + constants[i + 1:]
+                trial_fvu = fvu_of(np.asarray(f(X, trial), dtype=np.float64), y, var_y)
+                if trial_fvu <= allowed:
+                    constants, fvu = trial, trial_fvu
+                    break
+    if constants == list(result.constants):
+        return result
+    return FitResult(result.tokens, constants, fvu, result.n_restarts)
+
+
 def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
          config: FitConfig, rng: np.random.Generator) -> FitResult:
-    """The snapped, simplified and refitted form of ``result`` when it scores at least as well; else ``result``."""
+    """The snapped, simplified and refitted form of ``result`` when it scores at least as well, else ``result``;
+    either way with its constants at their shortest decimals (``shortest_decimals``)."""
+    return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng), X, y)
+
+
+def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
+             config: FitConfig, rng: np.random.Generator) -> FitResult:
     skeleton = snapped_skeleton(result.tokens, result.constants)
     if skeleton is None:
         return result
