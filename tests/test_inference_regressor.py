@@ -265,3 +265,14 @@ def test_equation_exports_work_for_every_operator():
         assert expr.free_symbols == {next(s for s in expr.free_symbols if s.name == "a")}
         assert isinstance(e.latex(), str) and "a" in e.expression
         assert e(X).shape == (5,)
+
+
+def test_float32_target_near_1e30_is_measured_in_float64():
+    # In float32, squares of values near 1e30 overflow: var(y) = inf would give every candidate FVU 0.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1.0, 2.0, (200, 2)).astype(np.float32)
+    y = (3e30 * X[:, 0] * X[:, 1]).astype(np.float32)
+    wrong = ["x1 + x2", "C * x1"]
+    r = Regressor(proposer=lambda X, y: [parse(s) for s in [*wrong, "C * x1 * x2"]], random_state=0).fit(X, y)
+    assert r.found_ and r.best_.skeleton == ("*", "<constant>", "*", "x1", "x2")
+    assert all(e.fvu > 1e-6 for e in r.candidates_ if "+" in e.skeleton or len(e.skeleton) == 3)

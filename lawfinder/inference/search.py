@@ -45,7 +45,8 @@ def with_scale(candidates: list[list[str]], y: np.ndarray) -> list[list[str]]:
     """When y is far from 1 in magnitude (6.674e-11 * m1 * m2 / r^2), candidates without any constant become
     ``C * candidate``, so a skeleton of the right form reaches any magnitude (one exact linear solve). Candidates with
     constants keep their form: the fitting reaches any magnitude for those already."""
-    rms = float(np.sqrt(np.mean(np.square(y))))
+    peak = float(np.max(np.abs(y)))
+    rms = peak * float(np.sqrt(np.mean(np.square(y / peak)))) if 0 < peak < np.inf else peak  # no overflow
     if SCALE_RANGE[0] <= rms <= SCALE_RANGE[1]:
         return candidates
     return [c if CONSTANT in c else ["*", CONSTANT, *c] for c in candidates]

@@ -98,6 +98,9 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
         if "convert" in str(error) or "numeric" in str(error):
             _name_the_non_numeric(X, y, target_name, feature_names)
         raise
+    # validate_data converts X to float64 but leaves a float32 y as it is, where squares overflow near 1e19 and
+    # var(y) = inf would make every candidate's FVU 0.
+    y = np.asarray(y, dtype=np.float64)
     if feature_names is not None:
         names = _column_names(X.shape[1], feature_names)
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
