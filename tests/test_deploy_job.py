@@ -6,19 +6,14 @@ on the machine, the session Ray included).
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from lawfinder.actors.checkpoints import list_checkpoints, read_metrics
 
-from .test_deploy_multinode import free_ports
+from .ray_head import running_head
 
 pytestmark = pytest.mark.ray
 
@@ -27,39 +22,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def ray_head(tmp_path):
-    # Ray's socket paths must stay short, so not under pytest's long tmp_path.
-    temp_dir = tempfile.mkdtemp(prefix="lfhead-", dir="/tmp")
-    (gcs, dashboard, client, agent, agent_grpc, metrics, runtime_env, node_manager,
-     object_manager) = free_ports(9)
-    # A token of its own: the test neither depends on nor touches ~/.ray.
-    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "RAY_AUTH_MODE": "token",
-           "RAY_AUTH_TOKEN": secrets.token_hex(16), "RAY_USAGE_STATS_ENABLED": "0"}
-    command = ["ray", "start", "--head", "--block", f"--port={gcs}", f"--dashboard-port={dashboard}",
-               "--dashboard-host=127.0.0.1", "--include-dashboard=true", f"--ray-client-server-port={client}",
-               f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={agent_grpc}",
-               f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={runtime_env}",
-               f"--node-manager-port={node_manager}", f"--object-manager-port={object_manager}",
-               "--num-cpus=2", '--resources={"producer": 1}', f"--temp-dir={temp_dir}", "--disable-usage-stats"]
-    log = open(tmp_path / "head.log", "w")
-    head = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    address = f"http://127.0.0.1:{dashboard}"
-    try:
-        deadline = time.monotonic() + 120
-        while subprocess.run(["ray", "job", "list", "--address", address], env=env,
-                             capture_output=True).returncode != 0:
-            if head.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Ray head did not come up:\n{(tmp_path / 'head.log').read_text()[-3000:]}")
-            time.sleep(1)
-        yield address, env
-    finally:
-        head.terminate()  # `ray start --block` stops the processes it started on SIGTERM
-        try:
-            head.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            head.kill()
-            head.wait()
-        log.close()
-        shutil.rmtree(temp_dir, ignore_errors=True)
+    def job_client_answers(ports, env):
+        return subprocess.run(["ray", "job", "list", "--address", f"http://127.0.0.1:{ports['dashboard']}"], env=env,
+                              capture_output=True).returncode == 0
+
+    with running_head(tmp_path / "head.log", job_client_answers, dashboard=True,
+                      extra_args=('--resources={"producer": 1}',)) as (ports, env):
+        yield f"http://127.0.0.1:{ports['dashboard']}", env
 
 
 def test_submitted_tiny_training_job_succeeds(ray_head, tmp_path):

@@ -196,39 +196,12 @@ def test_probe_names_a_dead_address():
 
 @pytest.fixture
 def gcs_head(tmp_path):
-    """A real ``ray start --head`` on ports of its own (no dashboard), stopped by terminating the process that owns
-    it (never ``ray stop``, which would stop every Ray on the machine)."""
-    from tests.test_deploy_multinode import free_ports
+    """A real ``ray start --head`` on ports of its own (no dashboard)."""
+    from tests.ray_head import running_head
 
-    temp_dir = Path(__import__("tempfile").mkdtemp(prefix="lfgcs-", dir="/tmp"))  # Ray's socket paths stay short
-    gcs, client, agent, agent_grpc, metrics, runtime_env, node_manager, object_manager = free_ports(8)
-    # A token of its own: the test neither depends on nor touches ~/.ray.
-    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "RAY_USAGE_STATS_ENABLED": "0",
-           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": __import__("secrets").token_hex(16)}
-    command = ["ray", "start", "--head", "--block", f"--port={gcs}", "--include-dashboard=false",
-               f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent}",
-               f"--dashboard-agent-grpc-port={agent_grpc}", f"--metrics-export-port={metrics}",
-               f"--runtime-env-agent-port={runtime_env}", f"--node-manager-port={node_manager}",
-               f"--object-manager-port={object_manager}", "--num-cpus=2", f"--temp-dir={temp_dir}",
-               "--disable-usage-stats"]
-    log = open(tmp_path / "head.log", "w")
-    head = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while "Ray runtime started" not in (tmp_path / "head.log").read_text():
-            if head.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Ray head did not come up:\n{(tmp_path / 'head.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield f"127.0.0.1:{gcs}", env
-    finally:
-        head.terminate()  # `ray start --block` stops what it started on SIGTERM
-        try:
-            head.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            head.kill()
-            head.wait()
-        log.close()
-        __import__("shutil").rmtree(temp_dir, ignore_errors=True)
+    log = tmp_path / "head.log"
+    with running_head(log, lambda ports, env: "Ray runtime started" in log.read_text()) as (ports, env):
+        yield f"127.0.0.1:{ports['gcs']}", env
 
 
 @pytest.mark.ray
