@@ -28,19 +28,14 @@ class Prefetcher:
         try:
             while not self._stop.is_set():
                 producer, batch = self._pull()
-                item = (producer, self._prepare(batch))
-                while not self._stop.is_set():
-                    try:
-                        self._ready.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+                self._put((producer, self._prepare(batch)))
         except BaseException as error:  # noqa: BLE001 - handed to the consumer, which raises it
-            self._put_final(error)
+            self._put(error)
             return
-        self._put_final(_DONE)
+        self._put(_DONE)
 
-    def _put_final(self, item) -> None:
+    def _put(self, item) -> None:
+        """Hand ``item`` to the consumer, waiting while the buffer is full; gives up once stopped."""
         while not self._stop.is_set():
             try:
                 self._ready.put(item, timeout=0.1)
