@@ -289,7 +289,8 @@ def fit_constants(tokens: Sequence[str], X: np.ndarray, y: np.ndarray, config: F
         return _fit(tokens, X, y, config, rng, var_y)
 
 
-def _true_fvu(tokens: list[str], constants: list[float], X: np.ndarray, y: np.ndarray, var_y: float) -> float:
+def fvu_at(tokens: list[str], constants: list[float], X: np.ndarray, y: np.ndarray, var_y: float) -> float:
+    """FVU of ``tokens`` on ``(X, y)`` at the given constants (no fit); callers hold ``np.errstate``."""
     return fvu_of(compile_tokens(tokens)(X, constants), y, var_y)
 
 
@@ -297,7 +298,7 @@ def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng
          var_y: float) -> FitResult:
     n_constants = sum(1 for t in tokens if t == CONSTANT)
     if n_constants == 0:
-        return FitResult(tokens, [], _true_fvu(tokens, [], X, y, var_y), 0)
+        return FitResult(tokens, [], fvu_at(tokens, [], X, y, var_y), 0)
     if n_constants > y.shape[0]:
         # More constants than points: LM cannot run, and any "fit" would only interpolate.
         return FitResult(tokens, [0.0] * n_constants, math.inf, 0)
@@ -305,7 +306,7 @@ def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng
     full = _Problem(tokens, X, y, separated)
     if full.k == 0:  # every constant linear: one solve, no restarts
         constants = separated.constants(full.exact_coefficients(np.zeros(0)), [], n_constants)
-        return FitResult(tokens, constants, _true_fvu(tokens, constants, X, y, var_y), 1)
+        return FitResult(tokens, constants, fvu_at(tokens, constants, X, y, var_y), 1)
     # Restarts on a subsample; the best is polished on all rows. The subsample's own spread scales its objective.
     Xs, ys = _subsample(X, y, config.lm_rows, rng)
     small = full if Xs is X else _Problem(tokens, Xs, ys, separated)
@@ -325,7 +326,7 @@ def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng
         if math.isfinite(sse) or best_b is None:
             best_b = b
     constants = separated.constants(full.exact_coefficients(best_b), best_b, n_constants)
-    return FitResult(tokens, constants, _true_fvu(tokens, constants, X, y, var_y), runs)
+    return FitResult(tokens, constants, fvu_at(tokens, constants, X, y, var_y), runs)
 
 def fit_candidates(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray,
                    config: FitConfig | None = None, seed: int | None = None, offset: int = 0,

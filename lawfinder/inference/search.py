@@ -25,11 +25,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .candidates import prepare_candidates
-from .fitting import FitConfig, FitResult, fvu_of
+from .fitting import FitConfig, FitResult, fvu_at
 from .parallel import fit_all
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from .snapping import snap
-from ..simplipy import CONSTANT, compile as compile_tokens
+from ..simplipy import CONSTANT
 
 FIT_ROWS = 4096       # constants are fitted on at most this many rows
 FINALISTS = 16        # best candidates scored on every row and tried with integer constants
@@ -85,8 +85,7 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
 def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float) -> FitResult:
     """``r`` with its FVU measured on ``(X, y)`` at its fitted constants (no refit)."""
     with np.errstate(all="ignore"):
-        return FitResult(r.tokens, r.constants, fvu_of(compile_tokens(r.tokens)(X, r.constants), y, var_y),
-                         r.n_restarts)
+        return FitResult(r.tokens, r.constants, fvu_at(r.tokens, r.constants, X, y, var_y), r.n_restarts)
 
 
 def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
