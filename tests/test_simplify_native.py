@@ -60,3 +60,20 @@ def test_both_builds_load_as_chosen_and_agree():
         assert default["implementation"] == "python"
     assert pure["outputs"] == default["outputs"]
     assert all(Path(path).is_relative_to(ROOT) for path in default["files"].values())  # this tree's code ran
+
+
+def test_a_declarations_file_newer_than_the_build_makes_the_module_stale(tmp_path, monkeypatch):
+    import importlib.machinery
+
+    monkeypatch.setattr(native, "_HERE", tmp_path)
+    monkeypatch.setattr(native, "HOT_MODULES", ("mod",))
+    source, compiled = tmp_path / "mod.py", tmp_path / f"mod{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    source.write_text("")
+    compiled.write_text("")
+    os.utime(source, (1000, 1000))
+    os.utime(compiled, (2000, 2000))
+    assert native.stale_modules() == []
+    declarations = tmp_path / "mod.pxd"
+    declarations.write_text("")
+    os.utime(declarations, (3000, 3000))  # C types edited after the build: the build no longer matches
+    assert native.stale_modules() == ["mod"]

@@ -205,8 +205,12 @@ class Engine:
         if self.rules and t[0] in self.heads:
             for pattern, target, repeated in self.candidates(t):
                 binding: dict = {}
-                if match(pattern, t, binding) and not any(self.has_c(binding[v]) for v in repeated):
-                    return instantiate(self, target, binding)
+                if match(pattern, t, binding):
+                    for v in repeated:  # a loop, not any(...): Cython cannot compile a generator in a typed method
+                        if self.has_c(binding[v]):
+                            break
+                    else:
+                        return instantiate(self, target, binding)
         return t
 
     # --------------------------------------------------------------------------------------------------- a tree
