@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lawfinder.generate import PRESETS, Generator
+from lawfinder.generate.generator import FIRST_BLOCK
 from lawfinder.simplipy.operators import OPERATORS
 from lawfinder.simplipy.tokens import is_variable
 
@@ -77,7 +78,9 @@ def test_skeleton_without_any_finite_point_is_dropped_by_the_screen():
     generator = Generator(_config(), seed=0)
     program = ["/", "x1", "0"]  # x1 / 0: never finite
     assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_screen"
-    assert generator.stats.screens == 1 and generator.stats.data_draws == 1
+    # One pass probed draws 1-4 and the screen; a one-at-a-time loop would have stopped after draw 1.
+    assert generator.stats.screens == 1 and generator.stats.data_draws == FIRST_BLOCK
+    assert generator.stats.draws_needed == 1
     generator = Generator(_config(screen_min_finite=0), seed=0)
     assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_data"
     assert generator.stats.data_draws == generator.config.max_data_tries

@@ -78,9 +78,9 @@ class GeneratorConfig:
     # Data draws (new constants and points, same n) before a skeleton is given up. Flash-ANSR's training stream
     # gives each skeleton 20 (facts §1); the paper's text says 4.
     max_data_tries: int = 20
-    # Early rejection: when draw 1 fails, ``screen_points`` fresh draws are evaluated on one point each (one numpy
-    # pass); a skeleton with fewer than ``screen_min_finite`` finite values among them is dropped before the other
-    # draws ("non_finite_screen"). Measured on this prior (1,500-3,000 samples, paired with the screen off): 4 drops
+    # Early rejection: ``screen_points`` fresh draws of one point each, evaluated in the same numpy pass as the probes
+    # of draws 1-4; when draw 1 fails, a skeleton with fewer than ``screen_min_finite`` finite values among them is
+    # dropped before the other draws are used ("non_finite_screen"). Measured on this prior (1,500-3,000 samples, paired with the screen off): 4 drops
     # ~18 % of skeletons, cuts draws per sample from ~15 to ~10 and leaves the accepted samples' operator, length and
     # variable histograms within 0.011 total variation (seed-to-seed noise: 0.02-0.04); 8 or 16 save more draws
     # but start to thin asin/acos/atanh (-15 to -30 %). 0 turns the screen off. Interval inputs only: a mixture

@@ -1,5 +1,6 @@
-"""``Generator``: the sample pipeline skeleton → simplify → decontaminate → constants → points → evaluate → tokens →
-Arrow batch, with counters and per-stage timings.
+"""``Generator``: the sample pipeline skeleton → simplify → tokens → constants → points → evaluate → decontaminate →
+Arrow batch, with counters and per-stage timings. (Decontamination comes after the data: both are filters on the
+skeleton, so the order does not change which samples come out, and a third of the skeletons fail on their data.)
 
 One instance per worker; ``(seed, worker_index, stream)`` picks its random stream (see ``streams``). Samples whose
 values are non-finite or beyond ``max_abs_value`` are redrawn (new constants and points, same n) up to
@@ -25,11 +26,11 @@ from ..simplipy.interpret import evaluate
 from .schema import build_batch
 from .skeleton import SkeletonSampler
 from .streams import UniformPool, generators
-from .support import draw_points, draw_probes, point_params, sample_constants, sample_n_points
+from .support import draw_points, draw_probes, point_params, probe_owners, sample_constants, sample_n_points
 
 STAGES = ("skeleton", "simplify", "decontaminate", "data", "evaluate", "tokenize", "arrow")
 PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_data)
-RETRY_BLOCK = 3  # draws 2-4 are probed together first (Flash-ANSR's own limit is 4 draws), then the rest at once
+FIRST_BLOCK = 4  # draws probed in the first pass (Flash-ANSR's own limit is 4 draws); the rest in a second one
 REASONS = ("simplify_error", "non_finite_token", "too_long", "contaminated", "untokenizable", "target_too_long",
            "non_finite_screen", "non_finite_data")
 
@@ -123,7 +124,7 @@ class Generator:
         self.stats.rejected[reason] += 1
 
     def _prior_skeleton(self) -> tuple[list[str], np.ndarray | None]:
-        """A simplified, in-vocabulary, decontaminated skeleton (constants are drawn later, so None)."""
+        """A simplified, in-vocabulary skeleton (constants are drawn later, so None; ``sample`` decontaminates)."""
         seconds = self.stats.seconds
         while True:
             self.stats.attempts += 1
@@ -150,14 +151,20 @@ class Generator:
                 continue
             if self.config.relabel_variables:
                 tokens = relabel_variables(tokens)
-            if self.decontaminator is not None:
-                t2 = time.perf_counter()
-                contaminated = self.decontaminator.is_contaminated(tokens)
-                seconds["decontaminate"] += time.perf_counter() - t2
-                if contaminated:
-                    self._reject("contaminated")
-                    continue
             return tokens, None
+
+    def _contaminated(self, skeleton: list[str]) -> bool:
+        """Is this prior skeleton held out? Asked only once its data is drawn: a deterministic filter and the random
+        data filter select the same samples in either order, and a third of all skeletons fail on their data, so
+        checking last skips their decontamination. (The exhaustive source checks its base set itself.)"""
+        if self.decontaminator is None or self.config.kind != "prior":
+            return False
+        t0 = time.perf_counter()
+        contaminated = self.decontaminator.is_contaminated(skeleton)
+        self.stats.seconds["decontaminate"] += time.perf_counter() - t0
+        if contaminated:
+            self._reject("contaminated")
+        return contaminated
 
     # ------------------------------------------------------------------------------------------------ samples
     def _target_ids(self, skeleton: list[str], constants: np.ndarray | None) -> list[int] | None:
@@ -192,6 +199,8 @@ class Generator:
             if not isinstance(drawn, tuple):
                 self._reject(drawn)
                 continue
+            if self._contaminated(skeleton):
+                continue
             constants, X, y = drawn
             if config.tokenizer == "latex":
                 t0 = time.perf_counter()
@@ -208,64 +217,72 @@ class Generator:
         (dropped early) or "non_finite_data" (after ``max_data_tries`` draws).
 
         A draw is first judged on a probe of its first ``PROBE`` points: points are i.i.d., so a failing probe means
-        a failing draw. Draw 1 is probed alone (most skeletons that succeed do so at once). When it fails, the
-        screen (``_screen``) decides whether the skeleton is worth more draws; the remaining draws are probed
-        together in one vectorised evaluation (per-point constants), since a skeleton that fails once usually fails
-        many times (log of negatives, overflow) and 19 separate small evaluations cost ~20x more."""
+        a failing draw. One numpy pass over the skeleton evaluates the probes of draws 1-4 (Flash-ANSR's own limit)
+        and the early-rejection screen side by side; the draws are then used in order, exactly as a one-at-a-time
+        loop would: draw 1 if it is good, else the screen decides whether the skeleton is worth more draws, then
+        draws 2-4, then the remaining draws in a second pass. Evaluation costs about 10 µs per call whether it sees
+        32 points or 200 (numpy's per-call overhead), so one wide pass replaces the three to four narrow ones
+        (draw 1, screen, draws 2-4, ...) that a skeleton failing draw 1 used to need."""
         probe = min(n, PROBE)
-        drawn = self._draw_block(program, fixed_constants, n_const, n, d, 1, probe)
-        left = self.config.max_data_tries - 1
-        if drawn is None and left > 0:
-            if not self._screen(program, fixed_constants, n_const, d):
-                return "non_finite_screen"
-            for tries in (min(left, RETRY_BLOCK), left - min(left, RETRY_BLOCK)):
-                if tries > 0 and drawn is None:
-                    drawn = self._draw_block(program, fixed_constants, n_const, n, d, tries, probe)
+        tries = self.config.max_data_tries
+        first = min(tries, FIRST_BLOCK)
+        screen = self._screen_points() if tries > 1 else 0
+        drawn, screen_ok = self._draw_block(program, fixed_constants, n_const, n, d, first, probe, screen)
+        if drawn is not None:
+            return drawn
+        if not screen_ok:
+            return "non_finite_screen"
+        if tries > first:
+            drawn, _ = self._draw_block(program, fixed_constants, n_const, n, d, tries - first, probe)
         return "non_finite_data" if drawn is None else drawn
 
-    def _screen(self, program: list[str], fixed_constants, n_const: int, d: int) -> bool:
-        """Can this skeleton give finite data at all? ``screen_points`` fresh draws (constants and input intervals),
-        one point each, in one evaluation: a draw needs every point finite, so a skeleton whose single points are
+    def _screen_points(self) -> int:
+        """One-point draws of the early-rejection screen (0: off). ``screen_points`` fresh draws (constants and input
+        intervals), one point each: a draw needs every point finite, so a skeleton whose single points are
         (almost) never finite across many draws has (almost) no chance in the draws left."""
-        config, rng, seconds = self.config, self.rng, self.stats.seconds
-        m = config.screen_points
-        if m == 0 or config.screen_min_finite == 0 or config.point_distribution != "intervals":
-            return True
-        t0 = time.perf_counter()
-        if fixed_constants is not None:
-            per_point = list(fixed_constants)
-        else:
-            constants = sample_constants(config, rng, m * n_const).reshape(m, n_const)
-            per_point = [constants[:, j] for j in range(n_const)]
-        X = draw_probes(config, rng, point_params(config, rng, d, m), 1)  # (d, m): one point of each draw
-        t1 = time.perf_counter()
-        y = evaluate(program, X, per_point)
-        finite = int(np.count_nonzero(np.abs(y) <= config.max_abs_value))
-        seconds["data"] += t1 - t0
-        seconds["evaluate"] += time.perf_counter() - t1
-        self.stats.screens += 1
-        self.stats.screen_points += m
-        return finite >= config.screen_min_finite
+        config = self.config
+        if config.screen_min_finite == 0 or config.point_distribution != "intervals":
+            return 0
+        return config.screen_points
 
-    def _draw_block(self, program, fixed_constants, n_const: int, n: int, d: int, tries: int, probe: int):
-        config, rng, seconds = self.config, self.rng, self.stats.seconds
+    def _draw_block(self, program, fixed_constants, n_const: int, n: int, d: int, tries: int, probe: int,
+                    screen: int = 0):
+        """Probe ``tries`` draws (and ``screen`` one-point screen draws) in one evaluation; returns (the first good
+        draw with all ``n`` points, or None; whether the screen passed). Draws after the first are used only when
+        the screen passed."""
+        config, rng, stats = self.config, self.rng, self.stats
+        seconds = stats.seconds
         t0 = time.perf_counter()
+        width = tries * probe
         if fixed_constants is not None:
             constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
             per_point = list(fixed_constants)
         else:
-            constants = sample_constants(config, rng, tries * n_const).reshape(tries, n_const)
-            per_point = list(constants[0]) if tries == 1 else [np.repeat(c, probe) for c in constants.T]
-        params = point_params(config, rng, d, tries)
-        X = draw_probes(config, rng, params, probe)  # (d, tries * probe)
+            drawn_constants = sample_constants(config, rng, (tries + screen) * n_const).reshape(tries + screen, n_const)
+            constants = drawn_constants[:tries]
+            if tries == 1 and screen == 0:
+                per_point = list(constants[0])
+            else:  # draw t's constants on its probe columns, then one screen draw's constants per screen column
+                owner = probe_owners(tries, probe, screen)
+                per_point = list(drawn_constants[owner].T)
+        params = point_params(config, rng, d, tries + screen)
+        X = draw_probes(config, rng, params, probe, screen)  # (d, tries * probe + screen)
         t1 = time.perf_counter()
         y = evaluate(program, X, per_point)
         # Comparisons are False for NaN, so this also rejects non-finite values.
-        ok = (np.abs(y) <= config.max_abs_value).reshape(tries, probe).all(axis=1)
+        good = np.abs(y) <= config.max_abs_value
+        ok = good[:width].reshape(tries, probe).all(axis=1)
+        screen_ok = True
+        if screen:
+            screen_ok = int(np.count_nonzero(good[width:])) >= config.screen_min_finite
+            stats.screens += 1
+            stats.screen_points += screen
         seconds["data"] += t1 - t0
         seconds["evaluate"] += time.perf_counter() - t1
-        self.stats.data_draws += tries
+        stats.data_draws += tries
         for i in np.flatnonzero(ok).tolist():
+            if i > 0 and not screen_ok:
+                break
             X_i, y_i = X[:, i * probe:(i + 1) * probe], y[i * probe:(i + 1) * probe]
             if n > probe:
                 t2 = time.perf_counter()
@@ -278,11 +295,12 @@ class Generator:
                 if not finite:
                     continue
                 X_i, y_i = np.concatenate([X_i, X_rest], axis=1), np.concatenate([y_i, y_rest])
-            # A block runs only after the previous one failed: a one-at-a-time loop would have used draws 1..i+1.
-            self.stats.draws_needed += i + 1
-            return np.array(constants[i], dtype=np.float64), X_i, y_i
-        self.stats.draws_needed += tries
-        return None
+            # A one-at-a-time loop would have used draws 1..i+1 of this block.
+            stats.draws_needed += i + 1
+            return (np.array(constants[i], dtype=np.float64), X_i, y_i), screen_ok
+        # A one-at-a-time loop drops the skeleton right after draw 1 when the screen fails, else tries them all.
+        stats.draws_needed += tries if screen_ok else 1
+        return None, screen_ok
 
     def sample_batch(self, batch_size: int | None = None) -> pa.RecordBatch:
         """``batch_size`` (default ``config.batch_size``) samples as one RecordBatch of ``BATCH_SCHEMA``."""

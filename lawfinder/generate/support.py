@@ -74,13 +74,31 @@ def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple
     return _float32_values((means[component] + scales[component] * rng.standard_normal((n, means.shape[1]))).T)
 
 
-def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple, m: int) -> np.ndarray:
-    """``(d, tries * m)``: ``m`` points of every try side by side (try t owns columns t*m .. t*m+m-1)."""
+_OWNERS: dict[tuple[int, int, int], np.ndarray] = {}
+
+
+def probe_owners(tries: int, m: int, singles: int = 0) -> np.ndarray:
+    """The try each column of a probe block belongs to: ``m`` columns for each of the first ``tries``, then one
+    column for each of ``singles`` one-point tries (cached: a handful of shapes recur)."""
+    key = (tries, m, singles)
+    owner = _OWNERS.get(key)
+    if owner is None:
+        owner = _OWNERS[key] = np.concatenate([np.repeat(np.arange(tries), m), np.arange(tries, tries + singles)])
+    return owner
+
+
+def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple, m: int,
+                singles: int = 0) -> np.ndarray:
+    """``(d, tries * m + singles)``: ``m`` points of each try side by side (try t owns columns t*m .. t*m+m-1),
+    then one point of each of the last ``singles`` tries of ``params`` (see ``probe_owners``)."""
     if params[0] == "intervals":
         _, low, width = params
-        tries, d = low.shape
-        X = low[:, :, None] + width[:, :, None] * rng.random((tries, d, m))  # (tries, d, m)
+        total, d = low.shape
+        owner = probe_owners(total - singles, m, singles)
+        X = low.T[:, owner] + width.T[:, owner] * rng.random((d, owner.size))
         np.clip(X, -config.point_clip, config.point_clip, out=X)
-        return _float32_values(X.transpose(1, 0, 2).reshape(d, tries * m))
-    return np.concatenate([draw_points(config, rng, params, m, i) for i in range(len(params[1]))], axis=1)
-
+        return _float32_values(X)
+    tries = len(params[1]) - singles
+    blocks = [draw_points(config, rng, params, m, i) for i in range(tries)]
+    blocks += [draw_points(config, rng, params, 1, tries + i) for i in range(singles)]
+    return np.concatenate(blocks, axis=1)
