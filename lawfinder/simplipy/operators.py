@@ -58,8 +58,21 @@ def _sympy_real_root(k: int):
                              evaluate=False)
 
 
-def _pow_int(k: int):
-    return lambda x: x**k
+def _pow3(x):
+    return np.square(x) * x
+
+
+def _pow4(x):
+    return np.square(np.square(x))
+
+
+def _pow5(x):
+    return np.square(np.square(x)) * x
+
+
+# numpy's x**k runs the general pow for k = 3, 4, 5: measured 10.5 µs on 224 points against 0.6 µs for these
+# products (within 2 ulp of pow), and they are on the generator's and the constant fit's hot paths.
+_POW_INT = {3: _pow3, 4: _pow4, 5: _pow5}
 
 
 def _sympy_pow(e):
@@ -108,9 +121,9 @@ _TABLE: list[Operator] = [
     Operator("inv", 1, np.reciprocal, _sympy_pow(sp.S.NegativeOne), "\\frac{{1}}{{{0}}}", PREC_ATOM, wrap=(False,)),
     Operator("abs", 1, np.abs, _fn(sp.Abs), "\\left|{0}\\right|", PREC_ATOM, wrap=(False,)),
     Operator("pow2", 1, np.square, _sympy_pow(2), "{{{0}}}^{{2}}", PREC_POW),
-    Operator("pow3", 1, _pow_int(3), _sympy_pow(3), "{{{0}}}^{{3}}", PREC_POW),
-    Operator("pow4", 1, _pow_int(4), _sympy_pow(4), "{{{0}}}^{{4}}", PREC_POW),
-    Operator("pow5", 1, _pow_int(5), _sympy_pow(5), "{{{0}}}^{{5}}", PREC_POW),
+    Operator("pow3", 1, _POW_INT[3], _sympy_pow(3), "{{{0}}}^{{3}}", PREC_POW),
+    Operator("pow4", 1, _POW_INT[4], _sympy_pow(4), "{{{0}}}^{{4}}", PREC_POW),
+    Operator("pow5", 1, _POW_INT[5], _sympy_pow(5), "{{{0}}}^{{5}}", PREC_POW),
     Operator("pow1_2", 1, np.sqrt, _sympy_pow(sp.Rational(1, 2)), "\\sqrt{{{0}}}", PREC_ATOM, wrap=(False,)),
     Operator("pow1_3", 1, np.cbrt, _sympy_real_root(3), "\\sqrt[3]{{{0}}}", PREC_ATOM, wrap=(False,)),
     Operator("pow1_4", 1, lambda x: np.power(x, 0.25), _sympy_pow(sp.Rational(1, 4)), "\\sqrt[4]{{{0}}}", PREC_ATOM,
