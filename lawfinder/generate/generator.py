@@ -258,13 +258,12 @@ class Generator:
             constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
             per_point = list(fixed_constants)
         else:
-            drawn_constants = sample_constants(config, rng, (tries + screen) * n_const).reshape(tries + screen, n_const)
-            constants = drawn_constants[:tries]
+            drawn_constants = sample_constants(config, rng, (tries + screen) * n_const).reshape(n_const, tries + screen)
+            constants = drawn_constants[:, :tries].T  # (tries, n_const)
             if tries == 1 and screen == 0:
                 per_point = list(constants[0])
             else:  # draw t's constants on its probe columns, then one screen draw's constants per screen column
-                owner = probe_owners(tries, probe, screen)
-                per_point = list(drawn_constants[owner].T)
+                per_point = list(drawn_constants.take(probe_owners(tries, probe, screen), axis=1))
         params = point_params(config, rng, d, tries + screen)
         X = draw_probes(config, rng, params, probe, screen)  # (d, tries * probe + screen)
         t1 = time.perf_counter()
