@@ -131,3 +131,11 @@ def test_streams_are_reproducible_and_disjoint():
     assert seed_sequence(7, 2, 1).spawn_key == (2, 1)
     with pytest.raises(ValueError, match="worker_index"):
         seed_sequence(0, -1)
+
+
+def test_uniform_pool_take_gives_the_values_of_single_calls():
+    one, many = UniformPool(np.random.default_rng(8), block=7), UniformPool(np.random.default_rng(8), block=7)
+    singles = [one() for _ in range(40)]
+    taken = many.take(3) + many.take(0) + many.take(9) + many.take(16) + many.take(12)  # across block ends
+    assert taken == singles
+    assert many() == one()

@@ -193,7 +193,7 @@ class Generator:
             used = sorted({t for t in skeleton if is_variable(t)}, key=variable_index)
             rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
             program = [rows.get(t, t) for t in skeleton]  # variables -> rows of the (d, n) input block
-            n_const = sum(1 for t in skeleton if t == CONSTANT)
+            n_const = skeleton.count(CONSTANT)
             n = sample_n_points(config, self.rng)
             drawn = self._draw_data(program, fixed_constants, n_const, n, len(used))
             if not isinstance(drawn, tuple):

@@ -80,9 +80,9 @@ class TreeShapes:
         """Arities in prefix order: 0 for a leaf slot, 1 or 2 for an operator."""
         out: list[int] = []
         empty = 1
-        for ops in range(n_ops, 0, -1):
+        for ops, u in zip(range(n_ops, 0, -1), uniform.take(n_ops)):
             cumulative, choices = self._table(empty, ops)
-            skipped, arity = choices[bisect_right(cumulative, uniform())]
+            skipped, arity = choices[bisect_right(cumulative, u)]
             out.extend([0] * skipped)
             out.append(arity)
             empty += arity - 1 - skipped
@@ -116,12 +116,14 @@ class SkeletonSampler:
         arities = self.shapes.sample(n_ops, uniform)
         tokens: list = []
         n_leaves = 0
+        ops, cumulative = self.ops, self.op_cumulative
+        draws = iter(uniform.take(n_ops))  # one uniform per operator, in prefix order
         for a in arities:
             if a == 0:
                 tokens.append(_SLOT)
                 n_leaves += 1
             else:
-                tokens.append(self.ops[a][bisect_right(self.op_cumulative[a], uniform())])
+                tokens.append(ops[a][bisect_right(cumulative[a], next(draws))])
         leaves = self.leaves(n_leaves, uniform)
         j = 0
         for i, t in enumerate(tokens):
@@ -135,13 +137,21 @@ class SkeletonSampler:
         replacement from {x1..xD, <constant>}, the other ``L - n_u`` leaves drawn with replacement from those, then
         shuffled."""
         symbols = list(self.symbols)
-        n_unique = 1 + uniform.below(min(n_leaves, self.config.max_variables, len(symbols)))
+        # Exactly 2 * n_leaves uniforms whatever n_unique is (1 + n_unique + (n_leaves - n_unique) + (n_leaves - 1)),
+        # taken at once; _below(u, n) is UniformPool.below on a value already drawn.
+        draws = iter(uniform.take(2 * n_leaves))
+        n_unique = 1 + _below(next(draws), min(n_leaves, self.config.max_variables, len(symbols)))
         for i in range(n_unique):  # partial Fisher–Yates: the first n_unique entries are the draw
-            j = i + uniform.below(len(symbols) - i)
+            j = i + _below(next(draws), len(symbols) - i)
             symbols[i], symbols[j] = symbols[j], symbols[i]
         chosen = symbols[:n_unique]
-        out = chosen + [chosen[uniform.below(n_unique)] for _ in range(n_leaves - n_unique)]
+        out = chosen + [chosen[_below(next(draws), n_unique)] for _ in range(n_leaves - n_unique)]
         for i in range(len(out) - 1, 0, -1):
-            j = uniform.below(i + 1)
+            j = _below(next(draws), i + 1)
             out[i], out[j] = out[j], out[i]
         return out
+
+
+def _below(u: float, n: int) -> int:
+    """A uniform integer in ``0..n-1`` from ``u`` in [0, 1) (as ``UniformPool.below``)."""
+    return min(int(u * n), n - 1)

@@ -42,6 +42,21 @@ class UniformPool:
         self._i = i + 1
         return self._values[i]
 
+    def take(self, k: int) -> list[float]:
+        """The next ``k`` values as a list: the same values ``k`` calls would give, for one call's cost."""
+        i = self._i
+        values = self._values
+        if i + k <= len(values):
+            self._i = i + k
+            return values[i:i + k]
+        out = values[i:]
+        while len(out) < k:
+            self._values = values = self._rng.random(self._block).tolist()
+            j = min(k - len(out), len(values))
+            out += values[:j]
+            self._i = j
+        return out
+
     def below(self, n: int) -> int:
         """A uniform integer in ``0..n-1``."""
         return min(int(self() * n), n - 1)

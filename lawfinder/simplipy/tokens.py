@@ -26,8 +26,20 @@ _VARIABLE = re.compile(r"x([1-9][0-9]*)\Z")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
+# Answers per token: the generator and the tokenizer ask about every token of every skeleton, from a small
+# vocabulary, and a dict look-up costs a fifth of a regular-expression match.
+_IS_VARIABLE: dict[str, bool] = {}
+_IS_NUMBER: dict[str, bool] = {}
+_CACHE_LIMIT = 100_000
+
+
 def is_variable(token: str) -> bool:
-    return _VARIABLE.match(token) is not None
+    known = _IS_VARIABLE.get(token)
+    if known is None:
+        known = _VARIABLE.match(token) is not None
+        if len(_IS_VARIABLE) < _CACHE_LIMIT:
+            _IS_VARIABLE[token] = known
+    return known
 
 
 def variable_index(token: str) -> int:
@@ -45,7 +57,12 @@ def variable_name(token: str, names: Sequence[str]) -> str:
 
 
 def is_number(token: str) -> bool:
-    return token in NAMED_NUMBERS or _NUMBER.match(token) is not None
+    known = _IS_NUMBER.get(token)
+    if known is None:
+        known = token in NAMED_NUMBERS or _NUMBER.match(token) is not None
+        if len(_IS_NUMBER) < _CACHE_LIMIT:
+            _IS_NUMBER[token] = known
+    return known
 
 
 def number_value(token: str) -> float:
