@@ -169,3 +169,19 @@ def test_generate_cli_writes_a_readable_file(tmp_path, capsys):
     assert "wrote 30 samples" in capsys.readouterr().out
     assert main(["generate", "--n", "3", "--out", str(out), "--set", "max_pointz=3"]) == 2
     assert "unknown GeneratorConfig field" in capsys.readouterr().err
+
+
+def test_batches_are_drawn_with_rarer_collections_and_the_old_thresholds_come_back():
+    import gc
+
+    from lawfinder.generate.generator import GC_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    seen = []
+    with fewer_collections():
+        seen.append(gc.get_threshold())
+    assert seen == [GC_THRESHOLD] and gc.get_threshold() == before
+    with pytest.raises(RuntimeError):
+        with fewer_collections():
+            raise RuntimeError("a failing batch")
+    assert gc.get_threshold() == before

@@ -9,7 +9,9 @@ values are non-finite or beyond ``max_abs_value`` are redrawn (new constants and
 
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -306,7 +308,8 @@ class Generator:
         batch_size = self.config.batch_size if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        samples = [self.sample() for _ in range(batch_size)]
+        with fewer_collections():
+            samples = [self.sample() for _ in range(batch_size)]
         t0 = time.perf_counter()
         batch = build_batch([s.x for s in samples], [s.y for s in samples], [s.variables for s in samples],
                             [s.token_ids for s in samples], [s.constants for s in samples],
@@ -314,6 +317,24 @@ class Generator:
                             max_variables=self.config.max_variables)
         self.stats.seconds["arrow"] += time.perf_counter() - t0
         return batch
+
+# Young-generation threshold while a batch is drawn. The simplifier's memo holds ~10^5 small tuples, which Python's
+# cyclic garbage collector re-traverses on every older-generation collection: measured (perf) about 30 % of
+# generation time in gc_collect_main and its visitors at the default of 700, and those collections never found a
+# cycle. At 50,000: 2,221 -> 2,680 samples/s on one core. Reference counting still frees everything as before.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextmanager
+def fewer_collections(threshold: tuple[int, int, int] = GC_THRESHOLD):
+    """Run the block with rarer cyclic garbage collections (process-wide; the old thresholds come back after)."""
+    old = gc.get_threshold()
+    gc.set_threshold(*threshold)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
 
 def relabel_variables(tokens: list[str]) -> list[str]:
     """Rename variables x1..xd in order of first appearance."""
@@ -332,4 +353,5 @@ def substitute_constants(skeleton: list[str], constants) -> list[str]:
     return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
 
 
-__all__ = ["Generator", "GeneratorStats", "REASONS", "STAGES", "relabel_variables", "substitute_constants"]
+__all__ = ["Generator", "GeneratorStats", "REASONS", "STAGES", "fewer_collections", "relabel_variables",
+           "substitute_constants"]
