@@ -85,3 +85,20 @@ def test_skeleton_without_any_finite_point_is_dropped_by_the_screen():
     assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_data"
     assert generator.stats.data_draws == generator.config.max_data_tries
     assert np.isclose(generator.stats.draws_needed, generator.config.max_data_tries)
+
+
+def test_draws_are_used_in_order_as_one_at_a_time():
+    # log(C) is finite exactly when the draw's constant is positive (probability 1/2), whatever the points are: a
+    # one-at-a-time loop needs k draws with probability 2**-k, so 2 on average, and never returns a draw with C <= 0.
+    generator = Generator(_config(), seed=4)
+    program = ["log", "<constant>"]
+    needed = []
+    for _ in range(2000):
+        before = generator.stats.draws_needed
+        drawn = generator._draw_data(program, None, 1, 64, 1)
+        assert isinstance(drawn, tuple) and drawn[0][0] > 0
+        needed.append(generator.stats.draws_needed - before)
+    counts = collections.Counter(needed)
+    assert abs(np.mean(needed) - 2.0) < 0.15
+    assert abs(counts[1] / len(needed) - 0.5) < 0.05 and abs(counts[2] / len(needed) - 0.25) < 0.05
+    assert counts[5] > 0  # draws past the first block are reached too
