@@ -17,23 +17,27 @@ import numpy as np
 from .operators import CONSTANT, OPERATORS
 from .tokens import is_variable, number_value, variable_index
 
-_FUNCTIONS = {name: op.numpy for name, op in OPERATORS.items()}
-_ARITY = {name: op.arity for name, op in OPERATORS.items()}
-_LEAVES: dict[str, tuple[int, float]] = {}  # token -> (variable column, or -1 for a number, number value)
+# One look-up per token: token -> (kind, payload). Kinds: 1 and 2 an operator of that arity (payload: its numpy
+# function), 0 a variable (payload: its row), 3 a number (payload: its value as a numpy scalar), 4 <constant>.
+_CODES: dict[str, tuple] = {name: (op.arity, op.numpy) for name, op in OPERATORS.items()}
+_CODES[CONSTANT] = (4, None)
+_CODE_LIMIT = 100_000  # number literals are cached too; a bound keeps a long-running process from growing
 
 
-def _leaf(token: str) -> tuple[int, float]:
-    cached = _LEAVES.get(token)
-    if cached is None:
-        if is_variable(token):
-            cached = (variable_index(token), 0.0)
-        else:
-            try:
-                cached = (-1, number_value(token))
-            except (KeyError, ValueError):
-                raise ValueError(f"unknown token {token!r} in an expression to evaluate") from None
-        _LEAVES[token] = cached
-    return cached
+def _code(token: str) -> tuple:
+    """The (kind, payload) of a leaf token seen for the first time."""
+    if not isinstance(token, str):
+        raise ValueError(f"unknown token {token!r} in an expression to evaluate")
+    if is_variable(token):
+        code = (0, variable_index(token))
+    else:
+        try:
+            code = (3, np.float64(number_value(token)))
+        except (KeyError, ValueError):
+            raise ValueError(f"unknown token {token!r} in an expression to evaluate") from None
+    if len(_CODES) < _CODE_LIMIT:
+        _CODES[token] = code
+    return code
 
 
 def evaluate(tokens: Sequence[str], columns: np.ndarray, constants: Sequence[float] = ()) -> np.ndarray:
@@ -41,35 +45,37 @@ def evaluate(tokens: Sequence[str], columns: np.ndarray, constants: Sequence[flo
     a number or an (n,) array of per-point values.
 
     Returns float64 values of shape (n,); domain errors give NaN/inf silently."""
-    n_constants = sum(1 for t in tokens if t == CONSTANT)
+    n_constants = tokens.count(CONSTANT) if isinstance(tokens, (list, tuple)) else sum(1 for t in tokens if t == CONSTANT)
     if len(constants) != n_constants:
         raise ValueError(f"the expression has {n_constants} <constant> placeholder(s), got {len(constants)} value(s)")
+    # Arrays give each point its own value (many datasets in one call); numpy scalars, unlike Python floats,
+    # overflow to inf instead of raising. Rows and constants are prepared once, not at every leaf.
+    values = [value if isinstance(value, np.ndarray) else np.float64(value) for value in constants]
+    rows = list(columns)
+    d = len(rows)
     stack: list = []
     c = n_constants
+    codes = _CODES
     with np.errstate(all="ignore"):
         for token in reversed(tokens):
-            arity = _ARITY.get(token)
-            if arity is None:
-                if token == CONSTANT:
-                    c -= 1
-                    value = constants[c]
-                    # Arrays give each point its own value (many datasets in one call); numpy scalars, unlike
-                    # Python floats, overflow to inf instead of raising.
-                    stack.append(value if isinstance(value, np.ndarray) else np.float64(value))
-                else:
-                    column, value = _leaf(token)
-                    if column >= 0:
-                        if column >= columns.shape[0]:
-                            raise ValueError(f"the expression uses {token} but only {columns.shape[0]} column(s) "
-                                             f"were given")
-                        stack.append(columns[column])
-                    else:
-                        stack.append(np.float64(value))
-            elif arity == 1:
-                stack.append(_FUNCTIONS[token](stack.pop()))
-            else:
+            code = codes.get(token) if isinstance(token, str) else None
+            if code is None:
+                code = _code(token)
+            kind = code[0]
+            if kind == 2:
                 a = stack.pop()
-                stack.append(_FUNCTIONS[token](a, stack.pop()))
+                stack.append(code[1](a, stack.pop()))
+            elif kind == 1:
+                stack.append(code[1](stack.pop()))
+            elif kind == 0:
+                if code[1] >= d:
+                    raise ValueError(f"the expression uses {token} but only {d} column(s) were given")
+                stack.append(rows[code[1]])
+            elif kind == 4:
+                c -= 1
+                stack.append(values[c])
+            else:
+                stack.append(code[1])
     y = stack[0]
     if np.ndim(y) == 0 or y.shape[0] != columns.shape[1]:  # a constant (sub)expression: one value per point
         return np.full(columns.shape[1], y, dtype=np.float64)
