@@ -219,3 +219,22 @@ def test_bad_input_names_the_token(tokens, message):
 def test_a_string_is_refused_with_a_hint():
     with pytest.raises(ValueError, match="parse"):
         simplify("x1 + x2")
+
+
+def test_the_uncached_path_gives_the_same_outputs_and_leaves_the_cache_alone():
+    import importlib
+
+    import numpy as np
+
+    from lawfinder.generate.config import GeneratorConfig
+    from lawfinder.generate.skeleton import SkeletonSampler
+    from lawfinder.generate.streams import UniformPool
+
+    module = importlib.import_module("lawfinder.simplipy.simplify")
+    sampler, uniform = SkeletonSampler(GeneratorConfig()), UniformPool(np.random.default_rng(11))
+    inputs = [sampler.sample(uniform) for _ in range(300)]
+    module.clear_caches()
+    fresh = [module.simplify(t, cache=False) for t in inputs]
+    assert module._cached.cache_info().currsize == 0
+    assert fresh == [module.simplify(t) for t in inputs]
+    assert module._cached.cache_info().currsize == len({tuple(t) for t in inputs})

@@ -105,8 +105,7 @@ def _fused_pass(eng: Engine, tokens: Sequence[str]) -> tuple:
     return stack[0]
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _cached(key: tuple) -> tuple:
+def _simplify_key(key: tuple) -> tuple:
     eng = engine()
     try:
         tree = _fused_pass(eng, key)
@@ -115,6 +114,9 @@ def _cached(key: tuple) -> tuple:
     out: list[str] = []
     _flatten(tree, out.append)
     return tuple(out)
+
+
+_cached = lru_cache(maxsize=CACHE_SIZE)(_simplify_key)
 
 
 def _flatten(t: tuple, emit) -> None:
@@ -126,15 +128,19 @@ def _flatten(t: tuple, emit) -> None:
             _flatten(k, emit)
 
 
-def simplify(tokens: Sequence[str]) -> list[str]:
-    """Simplify a prefix token list; see the module docstring for the guarantees."""
+def simplify(tokens: Sequence[str], *, cache: bool = True) -> list[str]:
+    """Simplify a prefix token list; see the module docstring for the guarantees.
+
+    ``cache=False`` skips the whole-expression cache (the memo of simplified nodes still works): for inputs that do
+    not repeat, such as the generator's random skeletons (2 in 60,000 repeat), where caching them only costs time
+    and evicts entries that would have hit. The output is the same either way."""
     if isinstance(tokens, str):
         raise ValueError(f"simplify takes a list of prefix tokens, got the string {tokens!r} (parse() reads infix)")
     try:
         key = tuple(tokens)
         if len(key) > MAX_DEPTH:
             check_depth(key)  # the builders recurse once per level
-        return list(_cached(key))
+        return list(_cached(key) if cache else _simplify_key(key))
     except TypeError:
         normalize(list(tokens))  # unhashable tokens: raise the positioned ValueError
         raise
