@@ -47,7 +47,10 @@ _UNARY_POWER = {2.0: "pow2", 3.0: "pow3", 4.0: "pow4", 5.0: "pow5", 0.5: "pow1_2
 class Engine:
     """A rule set plus memo tables. Outputs depend only on the input and the rules, never on what was cached."""
 
-    def __init__(self, rules: Iterable[Rule] = (), memo_limit: int = 200_000):
+    # Memo entries kept before the tables are emptied. Smaller tables stay in the CPU caches and give the garbage
+    # collector less to traverse: on the generator's skeletons 50,000 gave 3 % more samples/s than 200,000 (three
+    # alternating pairs), though fewer lookups hit.
+    def __init__(self, rules: Iterable[Rule] = (), memo_limit: int = 50_000):
         self.index = RuleIndex(rules)
         self.rules = self.index.n_rules > 0
         self.candidates = self.index.candidates
