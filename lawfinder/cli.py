@@ -27,6 +27,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.perf.simplify",
     "lawfinder.perf.train_step",
     "lawfinder.perf.generate",
+    "lawfinder.perf.batch_eval",
     "lawfinder.perf.fit",
     "lawfinder.evaluation.cli",
     "lawfinder.perf.pipeline",
