@@ -80,11 +80,11 @@ class GeneratorConfig:
     max_data_tries: int = 20
     # Early rejection: ``screen_points`` fresh draws of one point each, evaluated in the same numpy pass as the probes
     # of draws 1-4; when draw 1 fails, a skeleton with fewer than ``screen_min_finite`` finite values among them is
-    # dropped before the other draws are used ("non_finite_screen"). Measured on this prior (1,500-3,000 samples, paired with the screen off): 4 drops
-    # ~18 % of skeletons, cuts draws per sample from ~15 to ~10 and leaves the accepted samples' operator, length and
-    # variable histograms within 0.011 total variation (seed-to-seed noise: 0.02-0.04); 8 or 16 save more draws
-    # but start to thin asin/acos/atanh (-15 to -30 %). 0 turns the screen off. Interval inputs only: a mixture
-    # prior's per-draw parameters cost a Python loop per draw.
+    # dropped before the other draws are used ("non_finite_screen"). Measured on this prior (1,500-3,000 samples,
+    # paired with the screen off): 4 drops ~18 % of skeletons, cuts draws per sample from ~15 to ~10 and leaves the
+    # accepted samples' operator, length and variable histograms within 0.011 total variation (seed-to-seed noise:
+    # 0.02-0.04); 8 or 16 save more draws but start to thin asin/acos/atanh (-15 to -30 %). 0 turns the screen off.
+    # Interval inputs only: a mixture prior's per-draw parameters cost a Python loop per draw.
     screen_points: int = 64
     screen_min_finite: int = 4
     # "Absurdly large": y must stay inside float32 (Flash-ANSR rejects what does not cast to a finite float32).

@@ -150,7 +150,8 @@ def run(batch_size: int = 64, points: int = 192, n_batches: int = 20, seed: int 
     return {"batch_size": batch_size, "points": points, "skeletons": n,
             "one_at_a_time_us": one / n * 1e6, "ufunc_calls_per_batch_one_at_a_time": calls / n_batches,
             "batched_us": together / n * 1e6, "batched_schedule_us": timings["schedule"] / n * 1e6,
-            "batched_numpy_us": timings["numpy"] / n * 1e6, "ufunc_calls_per_batch_batched": timings["calls"] / n_batches}
+            "batched_numpy_us": timings["numpy"] / n * 1e6,
+            "ufunc_calls_per_batch_batched": timings["calls"] / n_batches}
 
 
 def format_report(r: dict) -> str:

@@ -45,7 +45,9 @@ def evaluate(tokens: Sequence[str], columns: np.ndarray, constants: Sequence[flo
     a number or an (n,) array of per-point values.
 
     Returns float64 values of shape (n,); domain errors give NaN/inf silently."""
-    n_constants = tokens.count(CONSTANT) if isinstance(tokens, (list, tuple)) else sum(1 for t in tokens if t == CONSTANT)
+    if not isinstance(tokens, (list, tuple)):
+        tokens = list(tokens)
+    n_constants = tokens.count(CONSTANT)
     if len(constants) != n_constants:
         raise ValueError(f"the expression has {n_constants} <constant> placeholder(s), got {len(constants)} value(s)")
     # Arrays give each point its own value (many datasets in one call); numpy scalars, unlike Python floats,
