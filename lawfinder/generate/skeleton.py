@@ -11,7 +11,7 @@ from bisect import bisect_right
 
 from ..simplipy.operators import CONSTANT
 from .config import GeneratorConfig
-from .streams import UniformPool
+from .streams import UniformPool, scaled_index
 
 _SLOT = None  # a leaf position waiting for its symbol
 
@@ -138,20 +138,16 @@ class SkeletonSampler:
         shuffled."""
         symbols = list(self.symbols)
         # Exactly 2 * n_leaves uniforms whatever n_unique is (1 + n_unique + (n_leaves - n_unique) + (n_leaves - 1)),
-        # taken at once; _below(u, n) is UniformPool.below on a value already drawn.
+        # taken at once; scaled_index(u, n) is UniformPool.below on a value already drawn.
         draws = iter(uniform.take(2 * n_leaves))
-        n_unique = 1 + _below(next(draws), min(n_leaves, self.config.max_variables, len(symbols)))
+        n_unique = 1 + scaled_index(next(draws), min(n_leaves, self.config.max_variables, len(symbols)))
         for i in range(n_unique):  # partial Fisher–Yates: the first n_unique entries are the draw
-            j = i + _below(next(draws), len(symbols) - i)
+            j = i + scaled_index(next(draws), len(symbols) - i)
             symbols[i], symbols[j] = symbols[j], symbols[i]
         chosen = symbols[:n_unique]
-        out = chosen + [chosen[_below(next(draws), n_unique)] for _ in range(n_leaves - n_unique)]
+        out = chosen + [chosen[scaled_index(next(draws), n_unique)] for _ in range(n_leaves - n_unique)]
         for i in range(len(out) - 1, 0, -1):
-            j = _below(next(draws), i + 1)
+            j = scaled_index(next(draws), i + 1)
             out[i], out[j] = out[j], out[i]
         return out
 
-
-def _below(u: float, n: int) -> int:
-    """A uniform integer in ``0..n-1`` from ``u`` in [0, 1) (as ``UniformPool.below``)."""
-    return min(int(u * n), n - 1)

@@ -59,4 +59,9 @@ class UniformPool:
 
     def below(self, n: int) -> int:
         """A uniform integer in ``0..n-1``."""
-        return min(int(self() * n), n - 1)
+        return scaled_index(self(), n)
+
+
+def scaled_index(u: float, n: int) -> int:
+    """The integer in ``0..n-1`` that ``u`` in [0, 1) falls on: uniform when ``u`` is."""
+    return min(int(u * n), n - 1)

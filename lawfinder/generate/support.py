@@ -6,6 +6,8 @@ clips the values to ±30; the scaling-laws prior draws points from a random Gaus
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .config import GeneratorConfig
@@ -80,16 +82,12 @@ def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple
     return _float32_values((means[component] + scales[component] * rng.standard_normal((n, means.shape[1]))).T)
 
 
-_OWNERS: dict[tuple[int, int, int], np.ndarray] = {}
-
-
+@lru_cache(maxsize=256)
 def probe_owners(tries: int, m: int, singles: int = 0) -> np.ndarray:
     """The try each column of a probe block belongs to: ``m`` columns for each of the first ``tries``, then one
-    column for each of ``singles`` one-point tries (cached: a handful of shapes recur)."""
-    key = (tries, m, singles)
-    owner = _OWNERS.get(key)
-    if owner is None:
-        owner = _OWNERS[key] = np.concatenate([np.repeat(np.arange(tries), m), np.arange(tries, tries + singles)])
+    column for each of ``singles`` one-point tries (cached: a handful of shapes recur; read-only)."""
+    owner = np.concatenate([np.repeat(np.arange(tries), m), np.arange(tries, tries + singles)])
+    owner.flags.writeable = False
     return owner
 
 

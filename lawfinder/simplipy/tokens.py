@@ -11,6 +11,7 @@ import math
 import re
 import sys
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .operators import ALIASES, CONSTANT, NAMED_NUMBERS, NUMBER_ALIASES, OPERATORS
@@ -26,20 +27,11 @@ _VARIABLE = re.compile(r"x([1-9][0-9]*)\Z")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
-# Answers per token: the generator and the tokenizer ask about every token of every skeleton, from a small
-# vocabulary, and a dict look-up costs a fifth of a regular-expression match.
-_IS_VARIABLE: dict[str, bool] = {}
-_IS_NUMBER: dict[str, bool] = {}
-_CACHE_LIMIT = 100_000
-
-
+# Answers are remembered per token (lru_cache): the generator and the tokenizer ask about every token of every
+# skeleton, from a small vocabulary, and a cache hit costs a fraction of a regular-expression match.
+@lru_cache(maxsize=1 << 16)
 def is_variable(token: str) -> bool:
-    known = _IS_VARIABLE.get(token)
-    if known is None:
-        known = _VARIABLE.match(token) is not None
-        if len(_IS_VARIABLE) < _CACHE_LIMIT:
-            _IS_VARIABLE[token] = known
-    return known
+    return _VARIABLE.match(token) is not None
 
 
 def variable_index(token: str) -> int:
@@ -56,13 +48,9 @@ def variable_name(token: str, names: Sequence[str]) -> str:
     return names[i]
 
 
+@lru_cache(maxsize=1 << 16)
 def is_number(token: str) -> bool:
-    known = _IS_NUMBER.get(token)
-    if known is None:
-        known = token in NAMED_NUMBERS or _NUMBER.match(token) is not None
-        if len(_IS_NUMBER) < _CACHE_LIMIT:
-            _IS_NUMBER[token] = known
-    return known
+    return token in NAMED_NUMBERS or _NUMBER.match(token) is not None
 
 
 def number_value(token: str) -> float:
