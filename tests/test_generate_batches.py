@@ -185,3 +185,19 @@ def test_batches_are_drawn_with_rarer_collections_and_the_old_thresholds_come_ba
         with fewer_collections():
             raise RuntimeError("a failing batch")
     assert gc.get_threshold() == before
+
+
+def test_a_producer_keeps_its_higher_thresholds_through_a_batch():
+    import gc
+
+    from lawfinder.generate.generator import PRODUCER_GC_THRESHOLD, configure_producer_gc, fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        configure_producer_gc()
+        assert gc.get_threshold() == PRODUCER_GC_THRESHOLD
+        with fewer_collections():
+            assert gc.get_threshold() == PRODUCER_GC_THRESHOLD  # the per-batch setting never lowers it
+        assert gc.get_threshold() == PRODUCER_GC_THRESHOLD
+    finally:
+        gc.set_threshold(*before)

@@ -62,7 +62,7 @@ def _decontaminator(args: argparse.Namespace, config):
 
 def run_generate(args: argparse.Namespace) -> int:
     from ..progress import bar, wanted
-    from .generator import Generator
+    from .generator import PRODUCER_GC_THRESHOLD, Generator, fewer_collections
     from .schema import write_ipc
 
     if args.n < 1:
@@ -92,7 +92,8 @@ def run_generate(args: argparse.Namespace) -> int:
             progress.update(batch.num_rows)
             yield batch
 
-    rows = write_ipc(args.out, batches())
+    with fewer_collections(PRODUCER_GC_THRESHOLD):  # this command is a producer (see the constant)
+        rows = write_ipc(args.out, batches())
     progress.close()
     stats = generator.stats.as_dict()
     rejected = ", ".join(f"{k} {v}" for k, v in stats["rejected"].items() if v)

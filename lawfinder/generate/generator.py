@@ -327,17 +327,30 @@ class Generator:
 # 30 % of generation time in gc_collect_main and its visitors at the default of 700, and those collections never
 # found a cycle. At 50,000: 2,221 -> 2,680 samples/s on one core. Reference counting frees everything as before.
 GC_THRESHOLD = (50_000, 20, 100)
+# A producer process does nothing but draw batches, and there the collector never found a cycle (0 objects collected
+# in 34,304 samples, in all three generations). So a producer raises the young-generation threshold for its whole
+# life: most memo entries are then freed by a memo clear (reference counting) before any collection visits them,
+# and no collection is forced when a batch ends. Measured: +6 % samples/s over the per-batch threshold alone.
+PRODUCER_GC_THRESHOLD = (1_000_000, 100, 1000)
 
 
 @contextmanager
 def fewer_collections(threshold: tuple[int, int, int] = GC_THRESHOLD):
-    """Run the block with rarer cyclic garbage collections (process-wide; the old thresholds come back after)."""
+    """Run the block with rarer cyclic garbage collections (process-wide; thresholds already higher are kept, and the
+    old ones come back after)."""
     old = gc.get_threshold()
-    gc.set_threshold(*threshold)
+    gc.set_threshold(*(max(a, b) for a, b in zip(old, threshold)))
     try:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+def configure_producer_gc() -> None:
+    """Set this process's garbage collector for a long-running producer (``PRODUCER_GC_THRESHOLD``). Call it only in
+    a process that is a producer (a Producer actor, ``lawfinder generate``, a benchmark worker): the setting is
+    process-wide and stays."""
+    gc.set_threshold(*PRODUCER_GC_THRESHOLD)
 
 
 def relabel_variables(tokens: list[str]) -> list[str]:
@@ -357,5 +370,5 @@ def substitute_constants(skeleton: list[str], constants) -> list[str]:
     return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
 
 
-__all__ = ["Generator", "GeneratorStats", "REASONS", "STAGES", "fewer_collections", "relabel_variables",
-           "substitute_constants"]
+__all__ = ["Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer_gc", "fewer_collections",
+           "relabel_variables", "substitute_constants"]

@@ -17,10 +17,18 @@ from ..generate.cli import add_config_arguments, config_from_args
 
 
 def _worker(args: tuple) -> dict:
+    from ..generate.generator import PRODUCER_GC_THRESHOLD, fewer_collections
+
+    config_dict, seed, worker_index, seconds, batch_size = args
+    # The collector as a Producer actor sets it, for this worker only (with 1 worker this is the CLI's process).
+    with fewer_collections(PRODUCER_GC_THRESHOLD):
+        return _measure(config_dict, seed, worker_index, seconds, batch_size)
+
+
+def _measure(config_dict: dict, seed: int, worker_index: int, seconds: float, batch_size: int) -> dict:
     from ..generate.config import GeneratorConfig
     from ..generate.generator import Generator
 
-    config_dict, seed, worker_index, seconds, batch_size = args
     config = GeneratorConfig(**config_dict)
     generator = Generator(config, seed=seed, worker_index=worker_index)
     generator.sample_batch(batch_size)  # warm-up: imports, index load, first compiles are not timed
