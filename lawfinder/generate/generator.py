@@ -145,7 +145,7 @@ class Generator:
                     continue
                 finally:
                     seconds["simplify"] += time.perf_counter() - t1
-            if any(t in _NON_FINITE for t in tokens):
+            if not _NON_FINITE.isdisjoint(tokens):
                 self._reject("non_finite_token")
                 continue
             if self.config.tokenizer == "prefix":
@@ -195,7 +195,7 @@ class Generator:
             seconds["tokenize"] += time.perf_counter() - t0
             if ids is None and config.tokenizer != "latex":
                 continue
-            used = sorted({t for t in skeleton if is_variable(t)}, key=variable_index)
+            used = sorted([t for t in set(skeleton) if is_variable(t)], key=variable_index)
             rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
             program = [rows.get(t, t) for t in skeleton]  # variables -> rows of the (d, n) input block
             n_const = skeleton.count(CONSTANT)
