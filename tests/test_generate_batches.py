@@ -41,14 +41,15 @@ def test_batches_never_hold_non_finite_or_huge_values():
     assert generator.stats.data_draws > generator.stats.samples
 
 
-def test_held_out_skeletons_never_reach_a_batch():
+@pytest.mark.parametrize("datasets_per_skeleton", [1, 3])
+def test_held_out_skeletons_never_reach_a_batch(datasets_per_skeleton):
     from lawfinder.generate import Decontaminator
 
     # Small-operator prior so that the held-out families come up often.
-    config = _config(max_operators=2, max_variables=3)
+    config = _config(max_operators=2, max_variables=3, datasets_per_skeleton=datasets_per_skeleton)
     held_out = Decontaminator(["x1", "sin(x1)", "x1 * x2", "x1 + x2"])
     generator = Generator(config, seed=8, decontaminator=held_out)
-    batch = generator.sample_batch(60)
+    batch = generator.sample_batch(60 * datasets_per_skeleton)
     assert generator.stats.rejected["contaminated"] == held_out.contaminated > 10
     checker = Decontaminator(["x1", "sin(x1)", "x1 * x2", "x1 + x2"])
     assert not any(checker.is_contaminated(s.split()) for s in batch.column("skeleton").to_pylist())

@@ -78,6 +78,12 @@ class GeneratorConfig:
     # Data draws (new constants and points, same n) before a skeleton is given up. Flash-ANSR's training stream
     # gives each skeleton 20 (facts §1); the paper's text says 4.
     max_data_tries: int = 20
+    # Independent data chains (each a fresh n and up to max_data_tries draws) run on one simplified skeleton; each
+    # chain that succeeds is a sample. Every chain is distributed as the single chain of a freshly drawn skeleton, so
+    # the law of each sample is unchanged, but k consecutive samples share their skeleton: the skeleton, simplify,
+    # tokenize and decontaminate work is paid once per k chains. 1 (Flash-ANSR: a new skeleton for every instance)
+    # unless producers cannot keep up and a training run has shown the correlation does not hurt.
+    datasets_per_skeleton: int = 1
     # Early rejection: ``screen_points`` fresh draws of one point each, evaluated in the same numpy pass as the probes
     # of draws 1-4; when draw 1 fails, a skeleton with fewer than ``screen_min_finite`` finite values among them is
     # dropped before the other draws are used ("non_finite_screen"). Measured on this prior (1,500-3,000 samples,
@@ -116,7 +122,7 @@ class GeneratorConfig:
         if not any(w > 0 for _, w in self.binary_operators + self.unary_operators):
             raise ValueError("binary_operators/unary_operators: no operator has a positive weight")
         for name in ("max_operators", "max_variables", "min_points", "max_points", "max_data_tries", "max_len",
-                     "batch_size", "pairs_per_expression"):
+                     "batch_size", "pairs_per_expression", "datasets_per_skeleton"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.screen_points < 0 or self.screen_min_finite < 0:

@@ -36,11 +36,13 @@ PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_da
 FIRST_BLOCK = 4  # draws probed in the first pass (Flash-ANSR's own limit is 4 draws); the rest in a second one
 REASONS = ("simplify_error", "non_finite_token", "too_long", "contaminated", "untokenizable", "target_too_long",
            "non_finite_screen", "non_finite_data")
+DATA_REASONS = ("non_finite_screen", "non_finite_data")  # counted once per data chain, the others once per skeleton
 
 
 @dataclass
 class GeneratorStats:
     attempts: int = 0  # skeletons drawn
+    chains: int = 0  # data chains run: one per skeleton that reaches its data, datasets_per_skeleton at most
     samples: int = 0  # samples emitted
     data_draws: int = 0  # (constants, points) draws evaluated (on a probe of their points at least)
     # Draws a one-at-a-time loop would have used: up to and including the first good one. Blocks of draws are
@@ -52,12 +54,13 @@ class GeneratorStats:
     seconds: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     def as_dict(self) -> dict:
-        return {"attempts": self.attempts, "samples": self.samples, "data_draws": self.data_draws,
-                "draws_needed": self.draws_needed, "screens": self.screens, "screen_points": self.screen_points,
-                "rejected": dict(self.rejected), "seconds": dict(self.seconds)}
+        return {"attempts": self.attempts, "chains": self.chains, "samples": self.samples,
+                "data_draws": self.data_draws, "draws_needed": self.draws_needed, "screens": self.screens,
+                "screen_points": self.screen_points, "rejected": dict(self.rejected), "seconds": dict(self.seconds)}
 
     def merge(self, other: dict) -> None:
         self.attempts += other["attempts"]
+        self.chains += other.get("chains", 0)
         self.samples += other["samples"]
         self.data_draws += other["data_draws"]
         self.draws_needed += other.get("draws_needed", 0)
@@ -80,6 +83,21 @@ def resolve_simplify() -> Callable[[list[str]], list[str]]:
 
 
 _NON_FINITE = frozenset({"inf", "-inf", "nan", 'float("inf")', 'float("-inf")', 'float("nan")'})
+
+
+@dataclass
+class _SkeletonJob:
+    """One skeleton and what its data chains share (see ``GeneratorConfig.datasets_per_skeleton``)."""
+
+    skeleton: list[str]
+    fixed_constants: np.ndarray | None
+    ids: list[int] | None  # prefix targets are known before the data; LaTeX ones need the constants
+    used: list[str]
+    variables: np.ndarray
+    program: list[str]
+    n_const: int
+    chains_left: int
+    contaminated: bool | None = None  # asked once, after the first chain that gives data
 
 
 @dataclass
@@ -110,6 +128,7 @@ class Generator:
             decontaminator = Decontaminator.fastsrb()
         self.decontaminator = decontaminator  # one passed in is used even where config.decontaminate is False
         self.stats = GeneratorStats()
+        self._job: _SkeletonJob | None = None
         if config.kind == "prior":
             self._sampler = SkeletonSampler(config)
             self._next_skeleton = self._prior_skeleton
@@ -189,33 +208,50 @@ class Generator:
     def sample(self) -> _Sample:
         config, seconds = self.config, self.stats.seconds
         while True:
-            skeleton, fixed_constants = self._next_skeleton()
-            t0 = time.perf_counter()
-            ids = None if config.tokenizer == "latex" else self._target_ids(skeleton, None)
-            seconds["tokenize"] += time.perf_counter() - t0
-            if ids is None and config.tokenizer != "latex":
-                continue
-            used = sorted([t for t in set(skeleton) if is_variable(t)], key=variable_index)
-            rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
-            program = [rows.get(t, t) for t in skeleton]  # variables -> rows of the (d, n) input block
-            n_const = skeleton.count(CONSTANT)
+            job = self._job
+            if job is None or job.chains_left == 0:
+                job = self._job = self._next_job()
+                if job is None:
+                    continue
+            job.chains_left -= 1
+            self.stats.chains += 1
             n = sample_n_points(config, self.rng)
-            drawn = self._draw_data(program, fixed_constants, n_const, n, len(used))
+            drawn = self._draw_data(job.program, job.fixed_constants, job.n_const, n, len(job.used))
             if not isinstance(drawn, tuple):
                 self._reject(drawn)
                 continue
-            if self._contaminated(skeleton):
+            if job.contaminated is None:
+                job.contaminated = self._contaminated(job.skeleton)
+            if job.contaminated:
+                job.chains_left = 0
                 continue
             constants, X, y = drawn
+            ids = job.ids
             if config.tokenizer == "latex":
                 t0 = time.perf_counter()
-                ids = self._target_ids(skeleton, constants)
+                ids = self._target_ids(job.skeleton, constants)
                 seconds["tokenize"] += time.perf_counter() - t0
                 if ids is None:
                     continue
             self.stats.samples += 1
-            variables = np.array([variable_index(t) for t in used], dtype=np.int8)
-            return _Sample(skeleton, constants, variables, X.T.astype(np.float32), y.astype(np.float32), ids)
+            return _Sample(job.skeleton, constants, job.variables, X.T.astype(np.float32), y.astype(np.float32), ids)
+
+    def _next_job(self) -> "_SkeletonJob | None":
+        """The next skeleton with what its data chains share, or None when its target cannot be tokenized."""
+        skeleton, fixed_constants = self._next_skeleton()
+        ids = None
+        if self.config.tokenizer != "latex":
+            t0 = time.perf_counter()
+            ids = self._target_ids(skeleton, None)
+            self.stats.seconds["tokenize"] += time.perf_counter() - t0
+            if ids is None:
+                return None
+        used = sorted([t for t in set(skeleton) if is_variable(t)], key=variable_index)
+        rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
+        return _SkeletonJob(skeleton=skeleton, fixed_constants=fixed_constants, ids=ids, used=used,
+                            variables=np.array([variable_index(t) for t in used], dtype=np.int8),
+                            program=[rows.get(t, t) for t in skeleton],  # variables -> rows of the (d, n) input
+                            n_const=skeleton.count(CONSTANT), chains_left=self.config.datasets_per_skeleton)
 
     def _draw_data(self, program: list[str], fixed_constants, n_const: int, n: int, d: int):
         """(constants, X (d, n), y) with every |y| <= max_abs_value, or the rejection reason: "non_finite_screen"
@@ -370,5 +406,5 @@ def substitute_constants(skeleton: list[str], constants) -> list[str]:
     return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
 
 
-__all__ = ["Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer_gc", "fewer_collections",
-           "relabel_variables", "substitute_constants"]
+__all__ = ["DATA_REASONS", "Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer_gc",
+           "fewer_collections", "relabel_variables", "substitute_constants"]

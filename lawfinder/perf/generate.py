@@ -52,7 +52,7 @@ def _measure(config_dict: dict, seed: int, worker_index: int, seconds: float, ba
 def run_throughput(config, workers: int = 1, seconds: float = 10.0, seed: int = 0,
                    batch_size: int = 64) -> dict:
     """Measure a ``GeneratorConfig``; returns the JSON-ready report."""
-    from ..generate.generator import REASONS, GeneratorStats
+    from ..generate.generator import DATA_REASONS, REASONS, GeneratorStats
 
     if workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
@@ -89,8 +89,12 @@ def run_throughput(config, workers: int = 1, seconds: float = 10.0, seed: int = 
         "data_draws_per_sample": total.data_draws / max(1, total.samples),
         "draws_needed_per_sample": total.draws_needed / max(1, total.samples),
         "screen_points_per_sample": total.screen_points / max(1, total.samples),
-        "rejection_rates": {k: total.rejected.get(k, 0) / max(1, total.attempts) for k in REASONS},
+        # Data rejections happen once per data chain (several per skeleton when datasets_per_skeleton > 1).
+        "rejection_rates": {k: total.rejected.get(k, 0) / max(1, total.chains if k in DATA_REASONS else total.attempts)
+                            for k in REASONS},
         "accepted_rate": total.samples / max(1, total.attempts),
+        "accepted_per_chain": total.samples / max(1, total.chains),
+        "datasets_per_skeleton": config.datasets_per_skeleton,
         "stage_seconds": stage_seconds,
         "stage_fraction": {k: v / max(1e-12, worker_seconds) for k, v in stage_seconds.items()},
         "stats": total.as_dict(),
@@ -127,12 +131,13 @@ def format_report(report: dict) -> str:
         f"(total {report['samples_per_s']:.1f}; wall clock, shared with whatever else runs)",
         f"  samples per CPU second   {report['samples_per_cpu_second']:10.1f}   (per core; less sensitive to a shared box)",
         f"  skeletons/s per worker   {report['skeletons_per_s_per_worker']:10.1f}",
-        f"  accepted / skeletons     {report['accepted_rate']:10.3f}",
+        f"  accepted / skeletons     {report['accepted_rate']:10.3f}   (data chains per skeleton: at most "
+        f"{report['datasets_per_skeleton']}; accepted / chains {report['accepted_per_chain']:.3f})",
         f"  data draws per sample    {report['data_draws_per_sample']:10.2f}   (evaluated, at least on a probe)",
         f"    needed one at a time   {report['draws_needed_per_sample']:10.2f}   (up to each skeleton's first good draw)",
         f"    screen points          {report['screen_points_per_sample']:10.1f}   (one-point draws of the early-rejection "
         f"screen, per sample)",
-        "  rejected (per skeleton):",
+        "  rejected (per skeleton; non_finite_* per data chain):",
     ]
     for k, v in report["rejection_rates"].items():
         lines.append(f"    {k:<22} {v:8.4f}")
