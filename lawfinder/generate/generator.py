@@ -92,8 +92,7 @@ class _SkeletonJob:
     skeleton: list[str]
     fixed_constants: np.ndarray | None
     ids: list[int] | None  # prefix targets are known before the data; LaTeX ones need the constants
-    used: list[str]
-    variables: np.ndarray
+    variables: np.ndarray  # zero-based indices of the variables used, ascending: row j of the inputs is variables[j]
     program: list[str]
     n_const: int
     chains_left: int
@@ -216,7 +215,7 @@ class Generator:
             job.chains_left -= 1
             self.stats.chains += 1
             n = sample_n_points(config, self.rng)
-            drawn = self._draw_data(job.program, job.fixed_constants, job.n_const, n, len(job.used))
+            drawn = self._draw_data(job.program, job.fixed_constants, job.n_const, n, job.variables.size)
             if not isinstance(drawn, tuple):
                 self._reject(drawn)
                 continue
@@ -246,12 +245,10 @@ class Generator:
             self.stats.seconds["tokenize"] += time.perf_counter() - t0
             if ids is None:
                 return None
-        used = sorted([t for t in set(skeleton) if is_variable(t)], key=variable_index)
-        rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
-        return _SkeletonJob(skeleton=skeleton, fixed_constants=fixed_constants, ids=ids, used=used,
-                            variables=np.array([variable_index(t) for t in used], dtype=np.int8),
-                            program=[rows.get(t, t) for t in skeleton],  # variables -> rows of the (d, n) input
-                            n_const=skeleton.count(CONSTANT), chains_left=self.config.datasets_per_skeleton)
+        variables, program = input_program(skeleton)
+        return _SkeletonJob(skeleton=skeleton, fixed_constants=fixed_constants, ids=ids, variables=variables,
+                            program=program, n_const=skeleton.count(CONSTANT),
+                            chains_left=self.config.datasets_per_skeleton)
 
     def _draw_data(self, program: list[str], fixed_constants, n_const: int, n: int, d: int):
         """(constants, X (d, n), y) with every |y| <= max_abs_value, or the rejection reason: "non_finite_screen"
@@ -389,6 +386,14 @@ def configure_producer_gc() -> None:
     gc.set_threshold(*PRODUCER_GC_THRESHOLD)
 
 
+def input_program(skeleton: list[str]) -> tuple[np.ndarray, list[str]]:
+    """(the zero-based indices of the variables ``skeleton`` uses, ascending; the skeleton with each of them renamed
+    to its row of a (d, n) input block: the j-th used variable becomes ``x{j+1}``)."""
+    used = sorted([t for t in set(skeleton) if is_variable(t)], key=variable_index)
+    rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
+    return np.array([variable_index(t) for t in used], dtype=np.int8), [rows.get(t, t) for t in skeleton]
+
+
 def relabel_variables(tokens: list[str]) -> list[str]:
     """Rename variables x1..xd in order of first appearance."""
     names: dict[str, str] = {}
@@ -407,4 +412,4 @@ def substitute_constants(skeleton: list[str], constants) -> list[str]:
 
 
 __all__ = ["DATA_REASONS", "Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer_gc",
-           "fewer_collections", "relabel_variables", "substitute_constants"]
+           "fewer_collections", "input_program", "relabel_variables", "substitute_constants"]

@@ -110,7 +110,7 @@ def level_synchronous(programs: Sequence[Sequence[str]], columns: Sequence[np.nd
 
 def _batches(batch_size: int, n_batches: int, points: int, seed: int) -> list[list[tuple]]:
     from ..generate.config import preset
-    from ..generate.generator import Generator
+    from ..generate.generator import Generator, input_program
 
     generator = Generator(preset("flash-ansr", decontaminate=False), seed=seed)
     rng = np.random.default_rng(seed)
@@ -119,10 +119,8 @@ def _batches(batch_size: int, n_batches: int, points: int, seed: int) -> list[li
         batch = []
         for _ in range(batch_size):
             skeleton = generator.sample().skeleton  # an accepted skeleton (simplified, in the vocabulary)
-            used = sorted({t for t in skeleton if is_variable(t)}, key=variable_index)
-            rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
-            program = [rows.get(t, t) for t in skeleton]
-            X = rng.uniform(-5.0, 5.0, (max(1, len(used)), points))
+            variables, program = input_program(skeleton)
+            X = rng.uniform(-5.0, 5.0, (max(1, variables.size), points))
             batch.append((program, X, [rng.normal(0.0, 5.0, points) for _ in range(program.count(CONSTANT))]))
         out.append(batch)
     return out
