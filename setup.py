@@ -1,5 +1,5 @@
 """Build hook beside pyproject.toml: compiles the simplifier's hot modules (and the generator's expression
-interpreter) with Cython when it can.
+interpreter and data loops) with Cython when it can.
 
 The compiled build is optional. Without Cython or a C compiler the install still succeeds and the same ``.py`` files
 run (lawfinder/simplipy/native.py decides at import). Cython compiles the same Python sources, typed by the ``.pxd``
@@ -44,8 +44,14 @@ def extensions() -> list:
         from Cython.Build import cythonize
     except ImportError:
         return []
+    from setuptools import Extension
+
+    # The generator's data loops: -ffp-contract=off keeps a*b + c two roundings, as numpy computes it, so the
+    # compiled and numpy versions agree bit for bit (data_kernels.py).
+    kernels = Extension("lawfinder.generate._data_kernels", ["lawfinder/generate/_data_kernels.pyx"],
+                        extra_compile_args=["-ffp-contract=off"])
     # annotation_typing off: the engine passes tuple subclasses (Distinct) where annotations say tuple.
-    return cythonize(hot_modules(), build_dir="build/cython", quiet=True,
+    return cythonize(hot_modules() + [kernels], build_dir="build/cython", quiet=True,
                      compiler_directives={"language_level": 3, "annotation_typing": False, "binding": False})
 
 

@@ -29,7 +29,8 @@ from ..simplipy.interpret import evaluate
 from .schema import build_batch
 from .skeleton import SkeletonSampler
 from .streams import UniformPool, generators
-from .support import draw_points, draw_probes, point_params, probe_owners, sample_constants, sample_n_points
+from .data_kernels import all_within, probe_owners, probe_verdicts, sample_arrays
+from .support import draw_points, draw_probes, point_params, sample_constants, sample_n_points
 
 STAGES = ("skeleton", "simplify", "decontaminate", "data", "evaluate", "tokenize", "arrow")
 PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_data)
@@ -233,7 +234,7 @@ class Generator:
                 if ids is None:
                     continue
             self.stats.samples += 1
-            return _Sample(job.skeleton, constants, job.variables, X.T.astype(np.float32), y.astype(np.float32), ids)
+            return _Sample(job.skeleton, constants, job.variables, X, y, ids)
 
     def _next_job(self) -> "_SkeletonJob | None":
         """The next skeleton with what its data chains share, or None when its target cannot be tokenized."""
@@ -251,8 +252,8 @@ class Generator:
                             chains_left=self.config.datasets_per_skeleton)
 
     def _draw_data(self, program: list[str], fixed_constants, n_const: int, n: int, d: int):
-        """(constants, X (d, n), y) with every |y| <= max_abs_value, or the rejection reason: "non_finite_screen"
-        (dropped early) or "non_finite_data" (after ``max_data_tries`` draws).
+        """(constants, float32 X (n, d), float32 y) with every |y| <= max_abs_value, or the rejection reason:
+        "non_finite_screen" (dropped early) or "non_finite_data" (after ``max_data_tries`` draws).
 
         A draw is first judged on a probe of its first ``PROBE`` points: points are i.i.d., so a failing probe means
         a failing draw. One numpy pass over the skeleton evaluates the probes of draws 1-4 (Flash-ANSR's own limit)
@@ -291,7 +292,6 @@ class Generator:
         config, rng, stats = self.config, self.rng, self.stats
         seconds = stats.seconds
         t0 = time.perf_counter()
-        width = tries * probe
         if fixed_constants is not None:
             constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
             per_point = list(fixed_constants)
@@ -306,35 +306,33 @@ class Generator:
         X = draw_probes(config, rng, params, probe, screen)  # (d, tries * probe + screen)
         t1 = time.perf_counter()
         y = evaluate(program, X, per_point)
-        # Comparisons are False for NaN, so this also rejects non-finite values.
-        good = np.abs(y) <= config.max_abs_value
-        ok = good[:width].reshape(tries, probe).all(axis=1)
+        good_tries, finite_screen = probe_verdicts(y, tries, probe, config.max_abs_value)
         screen_ok = True
         if screen:
-            screen_ok = int(np.count_nonzero(good[width:])) >= config.screen_min_finite
+            screen_ok = finite_screen >= config.screen_min_finite
             stats.screens += 1
             stats.screen_points += screen
         seconds["data"] += t1 - t0
         seconds["evaluate"] += time.perf_counter() - t1
         stats.data_draws += tries
-        for i in np.flatnonzero(ok).tolist():
+        for i in good_tries:
             if i > 0 and not screen_ok:
                 break
-            X_i, y_i = X[:, i * probe:(i + 1) * probe], y[i * probe:(i + 1) * probe]
+            X_rest = y_rest = None
             if n > probe:
                 t2 = time.perf_counter()
                 X_rest = draw_points(config, rng, params, n - probe, i)
                 t3 = time.perf_counter()
                 y_rest = evaluate(program, X_rest, list(constants[i]))
-                finite = bool(np.all(np.abs(y_rest) <= config.max_abs_value))
+                finite = all_within(y_rest, config.max_abs_value)
                 seconds["data"] += t3 - t2
                 seconds["evaluate"] += time.perf_counter() - t3
                 if not finite:
                     continue
-                X_i, y_i = np.concatenate([X_i, X_rest], axis=1), np.concatenate([y_i, y_rest])
             # A one-at-a-time loop would have used draws 1..i+1 of this block.
             stats.draws_needed += i + 1
-            return (np.array(constants[i], dtype=np.float64), X_i, y_i), screen_ok
+            x_i, y_i = sample_arrays(X, i * probe, probe, y, X_rest, y_rest)
+            return (np.array(constants[i], dtype=np.float64), x_i, y_i), screen_ok
         # A one-at-a-time loop drops the skeleton right after draw 1 when the screen fails, else tries them all.
         stats.draws_needed += tries if screen_ok else 1
         return None, screen_ok

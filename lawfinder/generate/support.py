@@ -1,4 +1,5 @@
-"""Constants and support points for one skeleton: vectorised numpy draws, one call per quantity.
+"""Constants and support points for one skeleton: the random draws, one numpy call per quantity (the arithmetic that
+turns interval ends and uniforms into inputs is in ``data_kernels``).
 
 Flash-ANSR's input prior draws, for each variable, an interval U(min(a, b), max(a, b)) with a, b ~ N(0, 10) and
 clips the values to ±30; the scaling-laws prior draws points from a random Gaussian mixture.
@@ -6,11 +7,10 @@ clips the values to ±30; the scaling-laws prior draws points from a random Gaus
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from .config import GeneratorConfig
+from .data_kernels import probe_inputs, try_inputs
 
 
 def sample_constants(config: GeneratorConfig, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -46,10 +46,9 @@ def point_params(config: GeneratorConfig, rng: np.random.Generator, d: int, trie
     """Input distributions for ``tries`` independent datasets: per-variable intervals (lower ends and widths, arrays
     of shape (d, tries)), or one Gaussian mixture per try."""
     if config.point_distribution == "intervals":
-        # min(a, b) and max(a, b) - min(a, b) = |a - b|, spelled with element-wise ufuncs: a min/max reduction over
-        # a length-2 axis costs ~4 µs per call on these small arrays.
-        a, b = rng.normal(0.0, config.interval_std, (2, d, tries))
-        return ("intervals", np.minimum(a, b), np.abs(a - b))  # (d, tries) each: variable rows, as the inputs
+        # The interval ends (2, d, tries): try t's variable v is U(min(a, b), max(a, b)) for a, b = ab[:, v, t]
+        # (see data_kernels).
+        return ("intervals", rng.normal(0.0, config.interval_std, (2, d, tries)))
     mixtures = []
     for _ in range(tries):
         k = int(rng.integers(1, config.mixture_max_components + 1))
@@ -60,12 +59,6 @@ def point_params(config: GeneratorConfig, rng: np.random.Generator, d: int, trie
     return ("mixture", mixtures)
 
 
-def _clip(X: np.ndarray, bound: float) -> np.ndarray:
-    """``X`` clipped to ±bound in place (two ufunc calls: ``np.clip``'s Python wrapper costs more than the work)."""
-    np.maximum(X, -bound, out=X)
-    return np.minimum(X, bound, out=X)
-
-
 def _float32_values(X: np.ndarray) -> np.ndarray:
     # Stored inputs are float32; computing y from the rounded values makes y exactly f(stored x) in float64.
     return X.astype(np.float32).astype(np.float64)
@@ -74,33 +67,22 @@ def _float32_values(X: np.ndarray) -> np.ndarray:
 def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple, n: int, i: int = 0) -> np.ndarray:
     """``(d, n)`` float64 inputs of try ``i`` (variables as contiguous rows, which numpy evaluates fastest)."""
     if params[0] == "intervals":
-        _, low, width = params
-        X = low[:, i, None] + width[:, i, None] * rng.random((low.shape[0], n))
-        return _float32_values(_clip(X, config.point_clip))
+        ab = params[1]
+        return try_inputs(ab, rng.random((ab.shape[1], n)), i, config.point_clip)
     weights, means, scales = params[1][i]
     component = rng.choice(weights.size, size=n, p=weights)
     return _float32_values((means[component] + scales[component] * rng.standard_normal((n, means.shape[1]))).T)
 
 
-@lru_cache(maxsize=256)
-def probe_owners(tries: int, m: int, singles: int = 0) -> np.ndarray:
-    """The try each column of a probe block belongs to: ``m`` columns for each of the first ``tries``, then one
-    column for each of ``singles`` one-point tries (cached: a handful of shapes recur; read-only)."""
-    owner = np.concatenate([np.repeat(np.arange(tries), m), np.arange(tries, tries + singles)])
-    owner.flags.writeable = False
-    return owner
-
-
 def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple, m: int,
                 singles: int = 0) -> np.ndarray:
     """``(d, tries * m + singles)``: ``m`` points of each try side by side (try t owns columns t*m .. t*m+m-1),
-    then one point of each of the last ``singles`` tries of ``params`` (see ``probe_owners``)."""
+    then one point of each of the last ``singles`` tries of ``params`` (see ``data_kernels.probe_owners``)."""
     if params[0] == "intervals":
-        _, low, width = params
-        d, total = low.shape
-        owner = probe_owners(total - singles, m, singles)
-        X = low.take(owner, axis=1) + width.take(owner, axis=1) * rng.random((d, owner.size))
-        return _float32_values(_clip(X, config.point_clip))
+        ab = params[1]
+        _, d, total = ab.shape
+        tries = total - singles
+        return probe_inputs(ab, rng.random((d, tries * m + singles)), tries, m, config.point_clip)
     tries = len(params[1]) - singles
     blocks = [draw_points(config, rng, params, m, i) for i in range(tries)]
     blocks += [draw_points(config, rng, params, 1, tries + i) for i in range(singles)]

@@ -37,9 +37,13 @@ def source_path(name: str) -> Path:
 
 
 def compiled_path(name: str) -> Path | None:
-    base = _HERE.joinpath(*name.split("."))
+    return compiled_file(source_path(name))
+
+
+def compiled_file(source: Path) -> Path | None:
+    """The extension module compiled from ``source`` (``.py`` or ``.pyx``): beside it, same stem, or None."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = base.with_name(base.name + suffix)
+        path = source.with_name(source.stem + suffix)
         if path.exists():
             return path
     return None
