@@ -13,7 +13,7 @@ import gc
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -385,21 +385,11 @@ def configure_producer_gc() -> None:
 
 
 def input_program(skeleton: list[str]) -> tuple[np.ndarray, list[str]]:
-    """(the zero-based indices of the variables ``skeleton`` uses, ascending, read-only; the skeleton with each of
-    them renamed to its row of a (d, n) input block: the j-th used variable becomes ``x{j+1}``)."""
-    used = frozenset(filter(is_variable, set(skeleton)))
-    variables, rows = _input_rows(used)
-    return variables, [rows.get(t, t) for t in skeleton]
-
-
-@lru_cache(maxsize=4096)
-def _input_rows(used: frozenset) -> tuple[np.ndarray, dict[str, str]]:
-    """The variable indices and row names of one set of used variables (cached: a few thousand sets cover nearly
-    every skeleton, and building them costs more than the look-up)."""
-    ordered = sorted(used, key=variable_index)
-    variables = np.array([variable_index(t) for t in ordered], dtype=np.int8)
-    variables.flags.writeable = False
-    return variables, {t: f"x{i + 1}" for i, t in enumerate(ordered)}
+    """(the zero-based indices of the variables ``skeleton`` uses, ascending; the skeleton with each of them renamed
+    to its row of a (d, n) input block: the j-th used variable becomes ``x{j+1}``)."""
+    used = sorted([t for t in set(skeleton) if is_variable(t)], key=variable_index)
+    rows = {t: f"x{i + 1}" for i, t in enumerate(used)}
+    return np.array([variable_index(t) for t in used], dtype=np.int8), [rows.get(t, t) for t in skeleton]
 
 
 def relabel_variables(tokens: list[str]) -> list[str]:

@@ -34,6 +34,7 @@ def is_variable(token: str) -> bool:
     return _VARIABLE.match(token) is not None
 
 
+@lru_cache(maxsize=1 << 16)
 def variable_index(token: str) -> int:
     """Zero-based column of a variable token (``x1`` -> 0)."""
     return int(token[1:]) - 1
