@@ -19,5 +19,6 @@ def test_bench_generate_reports_one_and_n_workers(tmp_path, capsys):
     for r in runs:
         assert r["samples"] > 0 and r["samples_per_s"] > 0
         assert r["data_draws_per_sample"] >= r["draws_needed_per_sample"] >= 1
+        assert 0 < r["full_draws_per_sample"] <= r["draws_needed_per_sample"]
         assert set(r["rejection_rates"]) >= {"non_finite_screen", "non_finite_data"}
         assert abs(sum(r["stage_fraction"].values()) - 1) < 0.05

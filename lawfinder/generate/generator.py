@@ -49,6 +49,9 @@ class GeneratorStats:
     # Draws a one-at-a-time loop would have used: up to and including the first good one. Blocks of draws are
     # probed in one evaluation, so data_draws also counts the draws of a block after its first good one.
     draws_needed: int = 0
+    # Draws evaluated on all their points, not only a probe: the rest of a draw whose probe passed (a draw of n <=
+    # PROBE points is whole in its probe and is not counted).
+    full_draws: int = 0
     screens: int = 0  # early-rejection screens run (see GeneratorConfig.screen_points)
     screen_points: int = 0  # one-point draws those screens evaluated (not counted in data_draws)
     rejected: dict = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
@@ -56,7 +59,8 @@ class GeneratorStats:
 
     def as_dict(self) -> dict:
         return {"attempts": self.attempts, "chains": self.chains, "samples": self.samples,
-                "data_draws": self.data_draws, "draws_needed": self.draws_needed, "screens": self.screens,
+                "data_draws": self.data_draws, "draws_needed": self.draws_needed, "full_draws": self.full_draws,
+                "screens": self.screens,
                 "screen_points": self.screen_points, "rejected": dict(self.rejected), "seconds": dict(self.seconds)}
 
     def merge(self, other: dict) -> None:
@@ -65,6 +69,7 @@ class GeneratorStats:
         self.samples += other["samples"]
         self.data_draws += other["data_draws"]
         self.draws_needed += other.get("draws_needed", 0)
+        self.full_draws += other.get("full_draws", 0)
         self.screens += other.get("screens", 0)
         self.screen_points += other.get("screen_points", 0)
         for k, v in other["rejected"].items():
@@ -324,6 +329,7 @@ class Generator:
                 X_rest = draw_points(config, rng, params, n - probe, i)
                 t3 = time.perf_counter()
                 y_rest = evaluate(program, X_rest, list(constants[i]))
+                stats.full_draws += 1
                 finite = all_within(y_rest, config.max_abs_value)
                 seconds["data"] += t3 - t2
                 seconds["evaluate"] += time.perf_counter() - t3

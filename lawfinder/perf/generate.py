@@ -88,6 +88,7 @@ def run_throughput(config, workers: int = 1, seconds: float = 10.0, seed: int = 
         "skeletons_per_s_per_worker": total.attempts / elapsed / workers,
         "data_draws_per_sample": total.data_draws / max(1, total.samples),
         "draws_needed_per_sample": total.draws_needed / max(1, total.samples),
+        "full_draws_per_sample": total.full_draws / max(1, total.samples),
         "screen_points_per_sample": total.screen_points / max(1, total.samples),
         # Data rejections happen once per data chain (several per skeleton when datasets_per_skeleton > 1).
         "rejection_rates": {k: total.rejected.get(k, 0) / max(1, total.chains if k in DATA_REASONS else total.attempts)
@@ -121,7 +122,7 @@ def format_scaling(reports: list[dict]) -> str:
 
 
 def format_report(report: dict) -> str:
-    from ..generate.generator import STAGES
+    from ..generate.generator import PROBE, STAGES
 
     lines = [
         f"generator throughput: preset {report['preset']}, decontamination "
@@ -135,6 +136,8 @@ def format_report(report: dict) -> str:
         f"{report['datasets_per_skeleton']}; accepted / chains {report['accepted_per_chain']:.3f})",
         f"  data draws per sample    {report['data_draws_per_sample']:10.2f}   (evaluated, at least on a probe)",
         f"    needed one at a time   {report['draws_needed_per_sample']:10.2f}   (up to each skeleton's first good draw)",
+        f"    on all their points    {report['full_draws_per_sample']:10.2f}   (the rest evaluated after a probe of "
+        f"{PROBE} passed)",
         f"    screen points          {report['screen_points_per_sample']:10.1f}   (one-point draws of the early-rejection "
         f"screen, per sample)",
         "  rejected (per skeleton; non_finite_* per data chain):",
