@@ -11,9 +11,9 @@ from bisect import bisect_right
 
 from ..simplipy.operators import CONSTANT
 from .config import GeneratorConfig
-from .streams import UniformPool, scaled_index
+from .streams import UniformPool
 
-_SLOT = None  # a leaf position waiting for its symbol
+_LEAF_RUNS = [[0] * k for k in range(40)]  # runs of leaf slots, built once (read-only)
 
 
 def _cumulative(weights: list[float]) -> list[float]:
@@ -55,12 +55,13 @@ class TreeShapes:
                 row.append(row[e - 1] + p1 * D[n - 1][e] + p2 * D[n - 1][e + 1])
             D.append(row)
         self.D = D
-        self._tables: dict[tuple[int, int], tuple[list[float], list[tuple[int, int]]]] = {}
+        # _tables[ops][empty]: built on first use (a list of lists: no tuple key to build and hash per draw).
+        self._tables: list[list] = [[None] * (width + 1) for _ in range(max_operators + 1)]
 
     def _table(self, empty: int, ops: int) -> tuple[list[float], list[tuple[int, int]]]:
-        key = (empty, ops)
-        if key in self._tables:
-            return self._tables[key]
+        known = self._tables[ops][empty]
+        if known is not None:
+            return known
         D = self.D
         weights, choices = [], []
         for a, pa in ((1, self.p1), (2, self.p2)):
@@ -73,20 +74,23 @@ class TreeShapes:
             acc += w
             cumulative.append(acc / total)
         cumulative[-1] = 1.0
-        self._tables[key] = cumulative, choices
+        self._tables[ops][empty] = cumulative, choices
         return cumulative, choices
 
     def sample(self, n_ops: int, uniform: UniformPool) -> list[int]:
         """Arities in prefix order: 0 for a leaf slot, 1 or 2 for an operator."""
         out: list[int] = []
         empty = 1
+        tables = self._tables
         for ops, u in zip(range(n_ops, 0, -1), uniform.take(n_ops)):
-            cumulative, choices = self._table(empty, ops)
+            table = tables[ops][empty]
+            cumulative, choices = table if table is not None else self._table(empty, ops)
             skipped, arity = choices[bisect_right(cumulative, u)]
-            out.extend([0] * skipped)
+            if skipped:
+                out += _LEAF_RUNS[skipped] if skipped < len(_LEAF_RUNS) else [0] * skipped
             out.append(arity)
             empty += arity - 1 - skipped
-        out.extend([0] * empty)
+        out += [0] * empty
         return out
 
 
@@ -114,23 +118,10 @@ class SkeletonSampler:
     def sample(self, uniform: UniformPool) -> list[str]:
         n_ops = self.n_operators(uniform)
         arities = self.shapes.sample(n_ops, uniform)
-        tokens: list = []
-        n_leaves = 0
         ops, cumulative = self.ops, self.op_cumulative
-        draws = iter(uniform.take(n_ops))  # one uniform per operator, in prefix order
-        for a in arities:
-            if a == 0:
-                tokens.append(_SLOT)
-                n_leaves += 1
-            else:
-                tokens.append(ops[a][bisect_right(cumulative[a], next(draws))])
-        leaves = self.leaves(n_leaves, uniform)
-        j = 0
-        for i, t in enumerate(tokens):
-            if t is _SLOT:
-                tokens[i] = leaves[j]
-                j += 1
-        return tokens
+        draws = iter(uniform.take(n_ops))  # one uniform per operator, in prefix order; then the leaves' uniforms
+        leaves = iter(self.leaves(len(arities) - n_ops, uniform))
+        return [next(leaves) if a == 0 else ops[a][bisect_right(cumulative[a], next(draws))] for a in arities]
 
     def leaves(self, n_leaves: int, uniform: UniformPool) -> list[str]:
         """Flash-ANSR's leaf multiset: ``n_u`` ~ U{1..min(L, max_variables)} distinct symbols drawn without
@@ -138,16 +129,24 @@ class SkeletonSampler:
         shuffled."""
         symbols = list(self.symbols)
         # Exactly 2 * n_leaves uniforms whatever n_unique is (1 + n_unique + (n_leaves - n_unique) + (n_leaves - 1)),
-        # taken at once; scaled_index(u, n) is UniformPool.below on a value already drawn.
-        draws = iter(uniform.take(2 * n_leaves))
-        n_unique = 1 + scaled_index(next(draws), min(n_leaves, self.config.max_variables, len(symbols)))
+        # taken at once. min(int(u * n), n - 1) is scaled_index(u, n) (UniformPool.below on a value already drawn),
+        # written out: these loops are most of the sampler's calls.
+        draws = uniform.take(2 * n_leaves)
+        n = min(n_leaves, self.config.max_variables, len(symbols))
+        n_unique = 1 + min(int(draws[0] * n), n - 1)
+        k = 1
         for i in range(n_unique):  # partial Fisher–Yates: the first n_unique entries are the draw
-            j = i + scaled_index(next(draws), len(symbols) - i)
+            n = len(symbols) - i
+            j = i + min(int(draws[k] * n), n - 1)
+            k += 1
             symbols[i], symbols[j] = symbols[j], symbols[i]
         chosen = symbols[:n_unique]
-        out = chosen + [chosen[scaled_index(next(draws), n_unique)] for _ in range(n_leaves - n_unique)]
+        last = n_unique - 1
+        out = chosen + [chosen[min(int(u * n_unique), last)] for u in draws[k:k + n_leaves - n_unique]]
+        k += n_leaves - n_unique
         for i in range(len(out) - 1, 0, -1):
-            j = scaled_index(next(draws), i + 1)
+            j = min(int(draws[k] * (i + 1)), i)
+            k += 1
             out[i], out[j] = out[j], out[i]
         return out
 
