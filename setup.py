@@ -9,7 +9,7 @@ files beside some of them, so both builds give the same outputs; compiled, the s
 import ast
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 
@@ -44,8 +44,6 @@ def extensions() -> list:
         from Cython.Build import cythonize
     except ImportError:
         return []
-    from setuptools import Extension
-
     # The generator's data loops: -ffp-contract=off keeps a*b + c two roundings, as numpy computes it, so the
     # compiled and numpy versions agree bit for bit (data_kernels.py).
     kernels = Extension("lawfinder.generate._data_kernels", ["lawfinder/generate/_data_kernels.pyx"],

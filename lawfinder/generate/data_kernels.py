@@ -28,8 +28,14 @@ def _clip(X: np.ndarray, bound: float) -> np.ndarray:
     return np.minimum(X, bound, out=X)
 
 
+def float32_values(X: np.ndarray) -> np.ndarray:
+    """``X`` rounded to float32, held as float64. Stored inputs are float32; computing y from the rounded values
+    makes y exactly f(stored x) in float64."""
+    return X.astype(np.float32).astype(np.float64)
+
+
 def _inputs(low: np.ndarray, width: np.ndarray, u: np.ndarray, clip: float) -> np.ndarray:
-    return _clip(low + width * u, clip).astype(np.float32).astype(np.float64)
+    return float32_values(_clip(low + width * u, clip))
 
 
 @lru_cache(maxsize=256)

@@ -60,8 +60,8 @@ class GeneratorStats:
     def as_dict(self) -> dict:
         return {"attempts": self.attempts, "chains": self.chains, "samples": self.samples,
                 "data_draws": self.data_draws, "draws_needed": self.draws_needed, "full_draws": self.full_draws,
-                "screens": self.screens,
-                "screen_points": self.screen_points, "rejected": dict(self.rejected), "seconds": dict(self.seconds)}
+                "screens": self.screens, "screen_points": self.screen_points, "rejected": dict(self.rejected),
+                "seconds": dict(self.seconds)}
 
     def merge(self, other: dict) -> None:
         self.attempts += other["attempts"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import GeneratorConfig
-from .data_kernels import probe_inputs, try_inputs
+from .data_kernels import float32_values, probe_inputs, try_inputs
 
 
 def sample_constants(config: GeneratorConfig, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -43,8 +43,8 @@ def sample_n_points(config: GeneratorConfig, rng: np.random.Generator) -> int:
 
 
 def point_params(config: GeneratorConfig, rng: np.random.Generator, d: int, tries: int = 1) -> tuple:
-    """Input distributions for ``tries`` independent datasets: per-variable intervals (lower ends and widths, arrays
-    of shape (d, tries)), or one Gaussian mixture per try."""
+    """Input distributions for ``tries`` independent datasets: per-variable intervals (their two ends, drawn in one
+    (2, d, tries) array), or one Gaussian mixture per try."""
     if config.point_distribution == "intervals":
         # The interval ends (2, d, tries): try t's variable v is U(min(a, b), max(a, b)) for a, b = ab[:, v, t]
         # (see data_kernels).
@@ -59,11 +59,6 @@ def point_params(config: GeneratorConfig, rng: np.random.Generator, d: int, trie
     return ("mixture", mixtures)
 
 
-def _float32_values(X: np.ndarray) -> np.ndarray:
-    # Stored inputs are float32; computing y from the rounded values makes y exactly f(stored x) in float64.
-    return X.astype(np.float32).astype(np.float64)
-
-
 def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple, n: int, i: int = 0) -> np.ndarray:
     """``(d, n)`` float64 inputs of try ``i`` (variables as contiguous rows, which numpy evaluates fastest)."""
     if params[0] == "intervals":
@@ -71,7 +66,7 @@ def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple
         return try_inputs(ab, rng.random((ab.shape[1], n)), i, config.point_clip)
     weights, means, scales = params[1][i]
     component = rng.choice(weights.size, size=n, p=weights)
-    return _float32_values((means[component] + scales[component] * rng.standard_normal((n, means.shape[1]))).T)
+    return float32_values((means[component] + scales[component] * rng.standard_normal((n, means.shape[1]))).T)
 
 
 def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple, m: int,
