@@ -191,14 +191,50 @@ def test_batches_are_drawn_with_rarer_collections_and_the_old_thresholds_come_ba
 def test_a_producer_keeps_its_higher_thresholds_through_a_batch():
     import gc
 
-    from lawfinder.generate.generator import PRODUCER_GC_THRESHOLD, configure_producer_gc, fewer_collections
+    from lawfinder.generate.generator import (PRODUCER_GC_THRESHOLD, PRODUCER_MEMO_LIMIT, configure_producer,
+                                              fewer_collections)
+    from lawfinder.simplipy.simplify import engine
 
-    before = gc.get_threshold()
+    before, memo_before = gc.get_threshold(), engine().memo_limit
     try:
-        configure_producer_gc()
-        assert gc.get_threshold() == PRODUCER_GC_THRESHOLD
+        configure_producer()
+        assert gc.get_threshold() == PRODUCER_GC_THRESHOLD and engine().memo_limit == PRODUCER_MEMO_LIMIT
         with fewer_collections():
             assert gc.get_threshold() == PRODUCER_GC_THRESHOLD  # the per-batch setting never lowers it
         assert gc.get_threshold() == PRODUCER_GC_THRESHOLD
     finally:
         gc.set_threshold(*before)
+        engine().memo_limit = memo_before
+
+
+def test_producer_settings_are_scoped():
+    import gc
+
+    from lawfinder.generate.generator import PRODUCER_GC_THRESHOLD, PRODUCER_MEMO_LIMIT, producer_process
+    from lawfinder.simplipy.simplify import engine
+
+    before, memo_before = gc.get_threshold(), engine().memo_limit
+    assert memo_before != PRODUCER_MEMO_LIMIT
+    with pytest.raises(RuntimeError):
+        with producer_process():
+            assert gc.get_threshold()[0] >= PRODUCER_GC_THRESHOLD[0]
+            assert engine().memo_limit == PRODUCER_MEMO_LIMIT
+            raise RuntimeError("a failing run")
+    assert gc.get_threshold() == before and engine().memo_limit == memo_before
+
+
+def test_simplifier_output_does_not_depend_on_the_memo_size():
+    from lawfinder.simplipy.simplify import engine, simplify
+
+    generator = Generator(PRESETS["flash-ansr"].with_overrides(simplify=False, decontaminate=False), seed=4)
+    skeletons = [generator._sampler.sample(generator.uniform) for _ in range(400)]
+    memo_before = engine().memo_limit
+    try:
+        outputs = {}
+        for limit in (50_000, 300, 0):
+            engine().memo_limit = limit
+            engine().clear()
+            outputs[limit] = [simplify(s, cache=False) for s in skeletons]
+    finally:
+        engine().memo_limit = memo_before
+    assert outputs[300] == outputs[50_000] and outputs[0] == outputs[50_000]

@@ -6,7 +6,7 @@ each start draws from a fresh random stream, derived from (launch, restart count
 
 from __future__ import annotations
 
-from ..generate.generator import configure_producer_gc
+from ..generate.generator import configure_producer
 from .ray_bindings import restart_count, whereabouts
 from .sources import SourceSpec, build_source, tag_batch
 from .streams import stream_id
@@ -14,7 +14,7 @@ from .streams import stream_id
 
 class Producer:
     def __init__(self, spec: SourceSpec, seed: int, index: int, launch: int):
-        configure_producer_gc()  # this actor's process only draws batches
+        configure_producer()  # this actor's process only draws batches
         self.index = index
         self.restarts = restart_count()
         self.stream = stream_id(launch, self.restarts)

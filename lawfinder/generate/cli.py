@@ -62,7 +62,7 @@ def _decontaminator(args: argparse.Namespace, config):
 
 def run_generate(args: argparse.Namespace) -> int:
     from ..progress import bar, wanted
-    from .generator import PRODUCER_GC_THRESHOLD, Generator, fewer_collections
+    from .generator import Generator, producer_process
     from .schema import write_ipc
 
     if args.n < 1:
@@ -92,7 +92,7 @@ def run_generate(args: argparse.Namespace) -> int:
             progress.update(batch.num_rows)
             yield batch
 
-    with fewer_collections(PRODUCER_GC_THRESHOLD):  # this command is a producer (see the constant)
+    with producer_process():  # this command is a producer for its duration
         rows = write_ipc(args.out, batches())
     progress.close()
     stats = generator.stats.as_dict()

@@ -383,11 +383,48 @@ def fewer_collections(threshold: tuple[int, int, int] = GC_THRESHOLD):
         gc.set_threshold(*old)
 
 
-def configure_producer_gc() -> None:
-    """Set this process's garbage collector for a long-running producer (``PRODUCER_GC_THRESHOLD``). Call it only in
-    a process that is a producer (a Producer actor, ``lawfinder generate``, a benchmark worker): the setting is
-    process-wide and stays."""
+# Entries the simplifier's memo of simplified nodes keeps in a producer before it is emptied. Random skeletons
+# rarely share subtrees, so a big memo is mostly cost (inserting, then freeing it all at a clear): at 300, simplify
+# takes 60 instead of 66 us per generated skeleton and the generator gives +5 % samples/s (3,166 vs 3,012, three
+# alternating 15 s runs on one core). Outputs never depend on the memo (40,000 skeletons compared at limits 0, 100,
+# 300, 1,000 and 50,000). The simplifier's own default stays 50,000: expressions that do share subtrees, as in the
+# shared SimpliPy corpus, are faster with it (median 23.7 vs 27.4 us).
+PRODUCER_MEMO_LIMIT = 300
+
+
+def _simplifier_engine():
+    """The process-wide simplifier engine, or None where the simplifier is not installed."""
+    try:
+        from ..simplipy.simplify import engine
+    except ImportError:
+        return None
+    return engine()
+
+
+def configure_producer() -> None:
+    """Set this process up for a long-running producer: the garbage collector (``PRODUCER_GC_THRESHOLD``) and the
+    simplifier's memo size (``PRODUCER_MEMO_LIMIT``). Call it only in a process that does nothing but draw batches
+    (a Producer actor): the settings are process-wide and stay. ``producer_process`` is the scoped form."""
     gc.set_threshold(*PRODUCER_GC_THRESHOLD)
+    engine = _simplifier_engine()
+    if engine is not None:
+        engine.memo_limit = PRODUCER_MEMO_LIMIT
+
+
+@contextmanager
+def producer_process():
+    """Run the block with a producer's settings (see ``configure_producer``), and restore the old ones after: for a
+    command or benchmark worker that produces for a while inside a process that may do other things."""
+    engine = _simplifier_engine()
+    old_limit = None if engine is None else engine.memo_limit
+    with fewer_collections(PRODUCER_GC_THRESHOLD):
+        if engine is not None:
+            engine.memo_limit = PRODUCER_MEMO_LIMIT
+        try:
+            yield
+        finally:
+            if engine is not None:
+                engine.memo_limit = old_limit
 
 
 def input_program(skeleton: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -415,5 +452,5 @@ def substitute_constants(skeleton: list[str], constants) -> list[str]:
     return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
 
 
-__all__ = ["DATA_REASONS", "Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer_gc",
+__all__ = ["DATA_REASONS", "Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer",
            "fewer_collections", "input_program", "relabel_variables", "substitute_constants"]

@@ -17,11 +17,11 @@ from ..generate.cli import add_config_arguments, config_from_args
 
 
 def _worker(args: tuple) -> dict:
-    from ..generate.generator import PRODUCER_GC_THRESHOLD, fewer_collections
+    from ..generate.generator import producer_process
 
     config_dict, seed, worker_index, seconds, batch_size = args
-    # The collector as a Producer actor sets it, for this worker only (with 1 worker this is the CLI's process).
-    with fewer_collections(PRODUCER_GC_THRESHOLD):
+    # A Producer actor's settings, for this worker only (with 1 worker this is the CLI's process).
+    with producer_process():
         return _measure(config_dict, seed, worker_index, seconds, batch_size)
 
 
