@@ -1,8 +1,8 @@
-"""Build hook beside pyproject.toml: compiles the simplifier's hot modules (and the generator's expression
-interpreter and data loops) with Cython when it can.
+"""Build hook beside pyproject.toml: compiles the simplifier's hot modules, the generator's per-sample modules and
+its data loops with Cython when it can.
 
 The compiled build is optional. Without Cython or a C compiler the install still succeeds and the same ``.py`` files
-run (lawfinder/simplipy/native.py decides at import). Cython compiles the same Python sources, typed by the ``.pxd``
+run (lawfinder/native.py decides at import). Cython compiles the same Python sources, typed by the ``.pxd``
 files beside some of them, so both builds give the same outputs; compiled, the simplifier runs about 2x faster.
 """
 
@@ -14,13 +14,19 @@ from setuptools.command.build_ext import build_ext
 
 
 def hot_modules() -> list[str]:
-    """The source files of ``lawfinder.simplipy.native.HOT_MODULES`` (read from the file: importing lawfinder would
-    need its dependencies, which the build environment does not have)."""
-    native = Path(__file__).parent / "lawfinder" / "simplipy" / "native.py"
+    """The source files of ``lawfinder.native``'s SIMPLIFIER_MODULES and GENERATOR_MODULES (read from the file:
+    importing lawfinder would need its dependencies, which the build environment does not have)."""
+    native = Path(__file__).parent / "lawfinder" / "native.py"
+    folders = {"SIMPLIFIER_MODULES": "lawfinder/simplipy", "GENERATOR_MODULES": "lawfinder/generate"}
+    out = []
     for node in ast.parse(native.read_text()).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "HOT_MODULES" for t in node.targets):
-            return [f"lawfinder/simplipy/{name.replace('.', '/')}.py" for name in ast.literal_eval(node.value)]
-    raise RuntimeError(f"{native} defines no HOT_MODULES")
+        name = getattr(node.targets[0], "id", "") if isinstance(node, ast.Assign) else ""
+        if name in folders:
+            folder = folders.pop(name)
+            out += [f"{folder}/{module.replace('.', '/')}.py" for module in ast.literal_eval(node.value)]
+    if folders:
+        raise RuntimeError(f"{native} defines no {' or '.join(folders)}")
+    return out
 
 
 class OptionalBuildExt(build_ext):

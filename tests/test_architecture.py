@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Bottom to top. A package may import itself and packages on lower tiers, never one on its own tier or above, so the
 # package graph has no cycle and each tier can be read (and tested) knowing only the tiers below it.
 LAYERS = (
-    ("atomic", "overrides", "tables", "ray_connect", "progress"),  # leaf utilities: writes, overrides, CSV, Ray, bars
+    # leaf utilities: writes, overrides, CSV, Ray, bars, which build (compiled or sources) runs
+    ("atomic", "overrides", "tables", "ray_connect", "progress", "native"),
     ("simplipy",),                      # expressions: token syntax, operator table, parse/print, compile, simplify
     ("model",),                         # tokenizer vocabularies, encoders, decoder, presets, training step, checkpoints
     ("generate", "inference"),          # training data; table -> formulas. Neither imports the other

@@ -2,6 +2,13 @@
 support points, decontamination against test sets, and the Arrow batch schema. Pure logic; the Ray producer wraps
 ``Generator``."""
 
+from pathlib import Path
+
+from ..native import GENERATOR_MODULES, Build
+
+BUILD = Build(__name__, Path(__file__).parent, GENERATOR_MODULES, "generator")
+BUILD.choose()  # first: decides whether the compiled build or the sources of the hot modules run
+
 from .config import PRESETS, GeneratorConfig, parse_override, preset
 from .decontaminate import Decontaminator
 from .generator import Generator, GeneratorStats

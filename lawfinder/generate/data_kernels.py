@@ -12,14 +12,13 @@ facts §1), clipped to ±clip and rounded to float32 (stored inputs are float32,
 
 from __future__ import annotations
 
-import os
 import warnings
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..simplipy.native import PURE_ENV, compiled_file
+from ..native import compiled_file, pure_python_requested
 
 
 def _clip(X: np.ndarray, bound: float) -> np.ndarray:
@@ -86,7 +85,7 @@ def sample_arrays(probe_x: np.ndarray, start: int, probe: int, probe_y: np.ndarr
 def choose(source: Path = Path(__file__).with_name("_data_kernels.pyx")) -> str:
     """``"compiled"`` or ``"python"`` for the kernels built from ``source`` (see the module docstring)."""
     built = compiled_file(source)
-    if built is None or os.environ.get(PURE_ENV, "") not in ("", "0"):
+    if built is None or pure_python_requested():
         return "python"
     if source.exists() and built.stat().st_mtime < source.stat().st_mtime:
         warnings.warn(f"the compiled data kernels are older than {source.name}; running the numpy versions. "

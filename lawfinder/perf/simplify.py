@@ -239,11 +239,11 @@ def run_bench(args: argparse.Namespace) -> int:
                     "note": "our latency: per expression, the best of two passes that each start from empty caches "
                             "(one before and one after the reference run); SimpliPy: its first pass after loading, "
                             "and warm = best of its passes 2-3. The machine may be shared: compare within a run"}
-    from ..simplipy.native import IMPLEMENTATION
+    from ..simplipy import BUILD
 
-    report["lawfinder_build"] = IMPLEMENTATION
-    print(f"corpus: {corpus_path} ({len(corpus)} expressions); our simplifier: {IMPLEMENTATION} build "
-          f"(see lawfinder/simplipy/native.py)", flush=True)
+    report["lawfinder_build"] = BUILD.implementation
+    print(f"corpus: {corpus_path} ({len(corpus)} expressions); our simplifier: {BUILD.implementation} build "
+          f"(see lawfinder/native.py)", flush=True)
     passes = [cold_pass(corpus)]
     ref = None
     if args.reference:

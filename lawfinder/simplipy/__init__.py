@@ -1,7 +1,13 @@
 """Expressions as prefix token lists: the operator table, parsing and printing (infix, SymPy, LaTeX), numpy
 compilation, and the rule-based simplifier (``simplify``)."""
 
-from . import native  # noqa: F401  - first: decides whether the simplifier's compiled build or its sources run
+from pathlib import Path
+
+from ..native import SIMPLIFIER_MODULES, Build
+
+BUILD = Build(__name__, Path(__file__).parent, SIMPLIFIER_MODULES, "simplifier")
+BUILD.choose()  # first: decides whether the compiled build or the sources of the hot modules run
+
 from .compile import CompiledExpression, compile_expression
 from .infix import parse, to_infix
 from .latex import to_latex
