@@ -125,23 +125,16 @@ class Engine:
 
     def size(self, t: tuple) -> int:
         """Token count. Sizes of trees ``node`` returned are kept by object id (those objects stay alive in
-        ``keep`` until ``clear``, so an id is never reused while it is in the table)."""
+        ``keep`` until ``clear``, so an id is never reused while it is in the table). Only the freshly built top of a
+        tree is walked (recursively: it is a few levels deep), down to known subtrees and leaves."""
         if len(t) == 1:
             return 1
-        known = self.sizes.get
-        n = 0
-        stack = [t]
-        while stack:
-            x = stack.pop()
-            if len(x) == 1:
-                n += 1
-                continue
-            k = known(id(x))
-            if k is None:
-                n += 1
-                stack.extend(x[1:])
-            else:
-                n += k
+        k = self.sizes.get(id(t))
+        if k is not None:
+            return k
+        n = 1
+        for i in range(1, len(t)):
+            n += self.size(t[i])
         return n
 
     def _build(self, op: str, kids: tuple, key: tuple) -> tuple:
