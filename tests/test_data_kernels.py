@@ -110,3 +110,16 @@ def test_a_build_older_than_its_source_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv("LAWFINDER_PURE_PYTHON", "1")
     os.utime(source, (1_000, 1_000))
     assert numpy_kernels.choose(source) == "python"
+
+
+@pytest.mark.skipif(compiled is None, reason="the data kernels were not compiled")
+def test_compiled_kernels_refuse_shapes_they_would_read_past():
+    ab, u = arrays(tries=4, probe=8, singles=5)
+    with pytest.raises(ValueError, match="probe_inputs"):
+        compiled.probe_inputs(ab[:, :, :6], u, 4, 8, 30.0)  # 9 tries' columns, intervals for 6
+    with pytest.raises(ValueError, match="try_inputs"):
+        compiled.try_inputs(ab, u, ab.shape[2], 30.0)
+    with pytest.raises(ValueError, match="probe_verdicts"):
+        compiled.probe_verdicts(np.zeros(10), 3, 4, 1.0)
+    with pytest.raises(ValueError, match="sample_arrays"):
+        compiled.sample_arrays(u, u.shape[1] - 2, 4, np.zeros(u.shape[1]), None, None)

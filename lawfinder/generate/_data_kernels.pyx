@@ -29,6 +29,11 @@ def probe_inputs(const double[:, :, :] ab, const double[:, :] u, Py_ssize_t trie
     """(d, tries * probe + singles) inputs: column c belongs to try c // probe among the first ``tries`` and to one
     single-point try each after them; try t's interval per variable v is given by ab[0, v, t] and ab[1, v, t]."""
     cdef Py_ssize_t d = u.shape[0], cols = u.shape[1], width = tries * probe, v, c, t
+    # Bounds are not checked inside the loops, so the shapes are checked here.
+    if tries < 0 or probe < 1 or cols < width or ab.shape[0] != 2 or ab.shape[1] != d \
+            or ab.shape[2] < tries + cols - width:
+        raise ValueError(f"probe_inputs: intervals {tuple(ab.shape)} do not fit {tries} tries of {probe} points in "
+                         f"{cols} columns of {d} variables")
     out = np.empty((d, cols))
     cdef double[:, ::1] X = out
     with nogil:
@@ -43,6 +48,8 @@ def try_inputs(const double[:, :, :] ab, const double[:, :] u, Py_ssize_t t, dou
     """(d, m) inputs of try ``t`` from (d, m) uniforms."""
     cdef Py_ssize_t d = u.shape[0], m = u.shape[1], v, c
     cdef double a, b
+    if not 0 <= t < ab.shape[2] or ab.shape[0] != 2 or ab.shape[1] != d:
+        raise ValueError(f"try_inputs: no try {t} of {d} variables in intervals {tuple(ab.shape)}")
     out = np.empty((d, m))
     cdef double[:, ::1] X = out
     with nogil:
@@ -59,6 +66,8 @@ def probe_verdicts(const double[:] y, Py_ssize_t tries, Py_ssize_t probe, double
     columns do). NaN lies within no bound."""
     cdef Py_ssize_t t, j, start, width = tries * probe, n = y.shape[0], count = 0
     cdef bint good
+    if tries < 0 or probe < 0 or width > n:
+        raise ValueError(f"probe_verdicts: {tries} tries of {probe} values do not fit in {n} values")
     out = []
     for t in range(tries):
         good = True
@@ -91,6 +100,9 @@ def sample_arrays(const double[:, :] probe_x, Py_ssize_t start, Py_ssize_t probe
     cdef Py_ssize_t d = probe_x.shape[0], m = 0, v, j
     cdef const double[:, :] rx
     cdef const double[:] ry
+    if start < 0 or probe < 0 or start + probe > probe_x.shape[1] or start + probe > probe_y.shape[0]:
+        raise ValueError(f"sample_arrays: columns {start}..{start + probe} are not in a probe block of "
+                         f"{probe_x.shape[1]} columns and {probe_y.shape[0]} values")
     if rest_x is not None:
         rx = rest_x
         ry = rest_y
