@@ -29,8 +29,8 @@ from pathlib import Path
 
 # Bottom-up within each package (each imports only those before it): the order in which the sources are loaded when
 # they must be. setup.py reads these two tuples from this file.
-SIMPLIFIER_MODULES = ("interpret", "rewrite.terms", "rewrite.products", "rewrite.signs", "rewrite.sums", "rewrite.functions",
-                      "rules", "rewrite.engine", "simplify")
+SIMPLIFIER_MODULES = ("interpret", "rewrite.terms", "rewrite.products", "rewrite.signs", "rewrite.sums",
+                      "rewrite.functions", "rules", "rewrite.engine", "simplify")
 # Compiled untyped, the generator's Python glue runs ~4 % faster (samples/s, three alternating runs on one core).
 GENERATOR_MODULES = ("streams", "skeleton", "fingerprint", "decontaminate", "support", "generator")
 PURE_ENV = "LAWFINDER_PURE_PYTHON"
