@@ -46,6 +46,17 @@ def compiled_file(source: Path) -> Path | None:
     return None
 
 
+def build_is_stale(source: Path) -> bool:
+    """Is the extension compiled from ``source`` missing, or older than ``source`` or the ``.pxd`` beside it (C types
+    for the compiler)?"""
+    built = compiled_file(source)
+    if built is None:
+        return True
+    declarations = source.with_suffix(".pxd")
+    changed = max(source.stat().st_mtime, declarations.stat().st_mtime if declarations.exists() else 0.0)
+    return built.stat().st_mtime < changed
+
+
 def pure_python_requested() -> bool:
     return os.environ.get(PURE_ENV, "") not in ("", "0")
 
@@ -63,21 +74,9 @@ class Build:
     def compiled_path(self, name: str) -> Path | None:
         return compiled_file(self.source_path(name))
 
-    def _source_mtime(self, name: str) -> float:
-        """When the module's source last changed: its ``.py``, or the ``.pxd`` beside it (C types for the compiler)."""
-        source = self.source_path(name)
-        declarations = source.with_suffix(".pxd")
-        mtime = source.stat().st_mtime
-        return max(mtime, declarations.stat().st_mtime) if declarations.exists() else mtime
-
     def stale_modules(self) -> list[str]:
         """Modules whose compiled file is missing or older than their source."""
-        out = []
-        for name in self.modules:
-            path = self.compiled_path(name)
-            if path is None or path.stat().st_mtime < self._source_mtime(name):
-                out.append(name)
-        return out
+        return [name for name in self.modules if build_is_stale(self.source_path(name))]
 
     def _load_sources(self) -> None:
         for name in self.modules:

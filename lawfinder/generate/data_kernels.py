@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..native import compiled_file, pure_python_requested
+from ..native import build_is_stale, compiled_file, pure_python_requested
 
 
 def _clip(X: np.ndarray, bound: float) -> np.ndarray:
@@ -84,10 +84,9 @@ def sample_arrays(probe_x: np.ndarray, start: int, probe: int, probe_y: np.ndarr
 
 def choose(source: Path = Path(__file__).with_name("_data_kernels.pyx")) -> str:
     """``"compiled"`` or ``"python"`` for the kernels built from ``source`` (see the module docstring)."""
-    built = compiled_file(source)
-    if built is None or pure_python_requested():
+    if compiled_file(source) is None or pure_python_requested():
         return "python"
-    if source.exists() and built.stat().st_mtime < source.stat().st_mtime:
+    if source.exists() and build_is_stale(source):
         warnings.warn(f"the compiled data kernels are older than {source.name}; running the numpy versions. "
                       f"Rebuild with `pip install -e .`", stacklevel=2)
         return "python"
