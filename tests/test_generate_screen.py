@@ -50,6 +50,10 @@ def test_screen_drops_skeletons_and_saves_draws(runs):
     assert on.rejected["non_finite_screen"] > 0.05 * on.attempts
     assert on.data_draws / on.samples < 0.85 * off.data_draws / off.samples
     assert on.draws_needed <= on.data_draws
+    # Work counters: every sample has n = 64 points, and the chains dropped on their data took some of the data and
+    # evaluate time, not all of it.
+    assert on.sample_points == 64 * on.samples and on.points_evaluated > on.sample_points
+    assert 0 < on.rejected_chain_seconds < on.seconds["data"] + on.seconds["evaluate"]
     # Few of the dropped skeletons would have given a sample: the acceptance rate barely moves.
     assert on.samples / on.attempts > 0.95 * off.samples / off.attempts
 
@@ -81,6 +85,9 @@ def test_skeleton_without_any_finite_point_is_dropped_by_the_screen():
     # One pass probed draws 1-4 and the screen; a one-at-a-time loop would have stopped after draw 1.
     assert generator.stats.screens == 1 and generator.stats.data_draws == FIRST_BLOCK
     assert generator.stats.draws_needed == 1
+    # The work: one numpy pass over the four 32-point probes and the 64 screen points.
+    assert generator.stats.evaluations == 1
+    assert generator.stats.points_evaluated == FIRST_BLOCK * 32 + generator.config.screen_points
     generator = Generator(_config(screen_min_finite=0), seed=0)
     assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_data"
     assert generator.stats.data_draws == generator.config.max_data_tries

@@ -54,13 +54,23 @@ class GeneratorStats:
     full_draws: int = 0
     screens: int = 0  # early-rejection screens run (see GeneratorConfig.screen_points)
     screen_points: int = 0  # one-point draws those screens evaluated (not counted in data_draws)
+    # The evaluation work itself: numpy passes over a chain's data (a probe block, or the rest of one draw), the
+    # points (columns) they evaluated, and the points of the samples emitted, so the work reads in units of the
+    # draws a sample keeps.
+    evaluations: int = 0
+    points_evaluated: int = 0
+    sample_points: int = 0
+    # Time of the data and evaluate stages spent on data chains that gave no sample (rejected on their data).
+    rejected_chain_seconds: float = 0.0
     rejected: dict = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     seconds: dict = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     def as_dict(self) -> dict:
         return {"attempts": self.attempts, "chains": self.chains, "samples": self.samples,
                 "data_draws": self.data_draws, "draws_needed": self.draws_needed, "full_draws": self.full_draws,
-                "screens": self.screens, "screen_points": self.screen_points, "rejected": dict(self.rejected),
+                "screens": self.screens, "screen_points": self.screen_points, "evaluations": self.evaluations,
+                "points_evaluated": self.points_evaluated, "sample_points": self.sample_points,
+                "rejected_chain_seconds": self.rejected_chain_seconds, "rejected": dict(self.rejected),
                 "seconds": dict(self.seconds)}
 
     def merge(self, other: dict) -> None:
@@ -72,6 +82,8 @@ class GeneratorStats:
         self.full_draws += other.get("full_draws", 0)
         self.screens += other.get("screens", 0)
         self.screen_points += other.get("screen_points", 0)
+        for name in ("evaluations", "points_evaluated", "sample_points", "rejected_chain_seconds"):
+            setattr(self, name, getattr(self, name) + other.get(name, 0))
         for k, v in other["rejected"].items():
             self.rejected[k] = self.rejected.get(k, 0) + v
         for k, v in other["seconds"].items():
@@ -221,8 +233,10 @@ class Generator:
             job.chains_left -= 1
             self.stats.chains += 1
             n = sample_n_points(config, self.rng)
+            spent = seconds["data"] + seconds["evaluate"]
             drawn = self._draw_data(job.program, job.fixed_constants, job.n_const, n, job.variables.size)
             if not isinstance(drawn, tuple):
+                self.stats.rejected_chain_seconds += seconds["data"] + seconds["evaluate"] - spent
                 self._reject(drawn)
                 continue
             if job.contaminated is None:
@@ -239,6 +253,7 @@ class Generator:
                 if ids is None:
                     continue
             self.stats.samples += 1
+            self.stats.sample_points += n
             return _Sample(job.skeleton, constants, job.variables, X, y, ids)
 
     def _next_job(self) -> "_SkeletonJob | None":
@@ -311,6 +326,8 @@ class Generator:
         X = draw_probes(config, rng, params, probe, screen)  # (d, tries * probe + screen)
         t1 = time.perf_counter()
         y = evaluate(program, X, per_point)
+        stats.evaluations += 1
+        stats.points_evaluated += X.shape[1]
         good_tries, finite_screen = probe_verdicts(y, tries, probe, config.max_abs_value)
         screen_ok = True
         if screen:
@@ -330,6 +347,8 @@ class Generator:
                 t3 = time.perf_counter()
                 y_rest = evaluate(program, X_rest, list(constants[i]))
                 stats.full_draws += 1
+                stats.evaluations += 1
+                stats.points_evaluated += n - probe
                 finite = all_within(y_rest, config.max_abs_value)
                 seconds["data"] += t3 - t2
                 seconds["evaluate"] += time.perf_counter() - t3

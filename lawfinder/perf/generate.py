@@ -90,6 +90,14 @@ def run_throughput(config, workers: int = 1, seconds: float = 10.0, seed: int = 
         "draws_needed_per_sample": total.draws_needed / max(1, total.samples),
         "full_draws_per_sample": total.full_draws / max(1, total.samples),
         "screen_points_per_sample": total.screen_points / max(1, total.samples),
+        # The evaluation work per sample, in numpy passes and in points; the points also in units of the draws the
+        # samples keep (their mean n), the unit of the one-draw-per-pass loop the issue measured.
+        "evaluations_per_sample": total.evaluations / max(1, total.samples),
+        "points_evaluated_per_sample": total.points_evaluated / max(1, total.samples),
+        "kept_draws_evaluated_per_sample": total.points_evaluated / max(1, total.sample_points),
+        # Share of the data and evaluate stages spent on data chains that gave no sample.
+        "rejected_chain_share": total.rejected_chain_seconds / max(1e-12, total.seconds["data"]
+                                                                   + total.seconds["evaluate"]),
         # Data rejections happen once per data chain (several per skeleton when datasets_per_skeleton > 1).
         "rejection_rates": {k: total.rejected.get(k, 0) / max(1, total.chains if k in DATA_REASONS else total.attempts)
                             for k in REASONS},
@@ -140,6 +148,11 @@ def format_report(report: dict) -> str:
         f"{PROBE} passed)",
         f"    screen points          {report['screen_points_per_sample']:10.1f}   (one-point draws of the early-rejection "
         f"screen, per sample)",
+        f"  evaluation per sample    {report['evaluations_per_sample']:10.2f}   numpy passes over "
+        f"{report['points_evaluated_per_sample']:.0f} points = {report['kept_draws_evaluated_per_sample']:.2f} kept "
+        f"draws' worth",
+        f"    on rejected chains     {report['rejected_chain_share'] * 100:8.1f} %   (of data + evaluate time: chains "
+        f"that gave no sample)",
         "  rejected (per skeleton; non_finite_* per data chain):",
     ]
     for k, v in report["rejection_rates"].items():
