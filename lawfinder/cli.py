@@ -28,6 +28,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.perf.train_step",
     "lawfinder.perf.generate",
     "lawfinder.perf.batch_eval",
+    "lawfinder.perf.draw_rules",
     "lawfinder.perf.fit",
     "lawfinder.evaluation.cli",
     "lawfinder.perf.pipeline",
