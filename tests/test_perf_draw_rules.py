@@ -26,6 +26,13 @@ def test_replay_as_run_counts_every_chains_draws():
     assert out["samples"] == 2 and out["draws_per_sample"] == (1 + 5 + 20 + 1) / 2
 
 
+def test_replay_foresight_drops_only_the_chains_that_fail_all_draws():
+    out = replay(_records(), ("foresight",))
+    assert out["samples"] == 2 and out["draws_per_sample"] == (1 + 5 + 1 + 1) / 2
+    with pytest.raises(ValueError, match="unknown draw rule"):
+        replay(_records(), ("bogus",))
+
+
 def test_replay_max_data_tries_caps_draws_and_loses_slow_successes():
     four = replay(_records(), ("max_data_tries", 4))
     assert four["samples"] == 1 and four["draws_per_sample"] == 1 + 4 + 4 + 1
@@ -73,7 +80,8 @@ def test_bench_draw_rules_runs_a_small_recording(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["samples"] == 40 and report["chains"] >= 40
     rows = {r["rule"]: r for r in report["rows"]}
-    assert set(rows) == {"as run", "max_data_tries=4", "screen k=8 S=32 m=3"}
+    assert set(rows) == {"as run", "foresight", "max_data_tries=4", "screen k=8 S=32 m=3"}
+    assert rows["foresight"]["samples_lost"] == 0
     assert rows["as run"]["draws_per_sample"] >= 1
     assert all(0 <= r["samples_lost"] < 1 for r in rows.values())
     assert main(["bench", "draw-rules", "--samples", "10", "--screens", "8/32"]) == 2

@@ -8,6 +8,8 @@ Beside each chain that went past its first draw, an independent random stream dr
 were finite. Rules are then replayed on those records:
 
 * ``as run``: the generator's own figures (``bench generate``'s "needed one at a time").
+* ``foresight``: a screen that knew which chains will fail all their draws and dropped them after one; no sample is
+  lost. The floor for any screen under the same retry limit.
 * ``max_data_tries=T``: a chain that needed more than T draws is lost, and every dropped chain costs T draws.
 * ``screen k/S/m``: after a failed first draw, a chain is also dropped (for one draw) when fewer than m of its S
   mini-draws have their first min(k, n) points finite. A draw succeeds only if its first k points are finite, so a
@@ -96,7 +98,8 @@ def record_chains(config, samples: int, seed: int = 0, screen_draws: int = 64, s
 
 
 def replay(records: list[ChainRecord], rule: tuple) -> dict:
-    """Draws per sample and samples kept under ``rule``: ("as run",), ("max_data_tries", T) or ("screen", k, S, m)."""
+    """Draws per sample and samples kept under ``rule``: ("as run",), ("foresight",), ("max_data_tries", T) or
+    ("screen", k, S, m)."""
     kind = rule[0]
     cost = 0
     kept: list[ChainRecord] = []
@@ -106,12 +109,15 @@ def replay(records: list[ChainRecord], rule: tuple) -> dict:
             limit = rule[1]
             if r.outcome == "non_finite_data" or (r.outcome == "ok" and r.needed > limit):
                 drops, draws = True, limit
+        elif kind == "foresight":
+            if r.outcome == "non_finite_data":
+                draws = 1
         elif kind == "screen" and r.prefix is not None:
             k, draws_used, at_least = rule[1:]
             passes = int(np.count_nonzero(r.prefix[:draws_used] >= min(k, r.n)))
             if passes < at_least:
                 drops, draws = True, 1
-        elif kind != "as run" and kind != "screen":
+        elif kind not in ("as run", "screen"):
             raise ValueError(f"unknown draw rule {rule!r}")
         cost += draws
         if r.sample and not drops:
@@ -139,7 +145,7 @@ def compare_rules(records: list[ChainRecord], rules: list[tuple], most_thinned: 
     base = replay(records, ("as run",))
     base_counts = _operator_shares(base["kept"])
     rows = []
-    for rule in [("as run",), *rules]:
+    for rule in [("as run",), ("foresight",), *rules]:
         out = replay(records, rule) if rule != ("as run",) else base
         counts = _operator_shares(out["kept"])
         ratios = {op: (counts[op] / max(1, out["samples"])) / (c / base["samples"])
