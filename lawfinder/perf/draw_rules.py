@@ -10,7 +10,8 @@ were finite. Rules are then replayed on those records:
 * ``as run``: the generator's own figures (``bench generate``'s "needed one at a time").
 * ``foresight``: a screen that knew which chains will fail all their draws and dropped them after one; no sample is
   lost. The floor for any screen under the same retry limit.
-* ``max_data_tries=T``: a chain that needed more than T draws is lost, and every dropped chain costs T draws.
+* ``max_data_tries=T``: a chain that needed more than T draws is lost, and a chain dropped after its draws costs T
+  (the one-point screen stays: what it drops still costs one draw).
 * ``screen k/S/m``: after a failed first draw, a chain is also dropped (for one draw) when fewer than m of its S
   mini-draws have their first min(k, n) points finite. A draw succeeds only if its first k points are finite, so a
   skeleton whose draws succeed with probability p passes each mini-draw with probability at least p: the screen
