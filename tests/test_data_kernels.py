@@ -26,10 +26,10 @@ def py():
     return module
 
 
-def arrays(seed=0, d=3, tries=4, probe=8, singles=5):
+def arrays(seed=0, d=3, tries=4, probe=8, singles=5, single_width=1):
     rng = np.random.default_rng(seed)
     ab = rng.normal(0.0, 20.0, (2, d, tries + singles))  # std 20: many intervals reach past the ±30 clip
-    u = rng.random((d, tries * probe + singles))
+    u = rng.random((d, tries * probe + singles * single_width))
     return ab, u
 
 
@@ -48,11 +48,27 @@ def test_probe_inputs_draw_each_column_from_its_tries_interval(py):
     assert np.array_equal(X[:, -1], py.try_inputs(ab, u[:, -1:], ab.shape[2] - 1, clip)[:, 0])
 
 
+def test_screen_draws_of_several_points_own_their_columns(py):
+    ab, u = arrays(tries=2, probe=4, singles=3, single_width=5)
+    owner = py.probe_owners(2, 4, 3, 5)
+    assert owner.tolist() == [0] * 4 + [1] * 4 + [2] * 5 + [3] * 5 + [4] * 5
+    X = py.probe_inputs(ab, u, 2, 4, 30.0, 5)
+    # Columns 13..17 are the second screen draw's: try 3's interval.
+    assert np.array_equal(X[:, 13:18], py.try_inputs(ab, u[:, 13:18], 3, 30.0))
+    with pytest.raises(ValueError, match="probe_inputs"):
+        py.probe_inputs(ab, u[:, :-1], 2, 4, 30.0, 5)  # the last screen draw is one column short
+
+
 def test_probe_verdicts_and_all_within(py):
     y = np.array([1.0, 2.0, np.nan, 1.0, 5.0, 6.0, 1.0, np.inf, 1.0, -3.0, 1e11, np.nan])
     # tries of 3 values: (1, 2, nan) bad, (1, 5, 6) good, (1, inf, 1) bad; then 3 single values, one within bound
     assert py.probe_verdicts(y, 3, 3, 10.0) == ([1], 1)
     assert py.probe_verdicts(y, 3, 3, 1.5) == ([], 0)
+    # The same 3 values after the tries as one screen draw of 3: one is beyond the bound, so it does not count.
+    assert py.probe_verdicts(y, 3, 3, 10.0, 3) == ([1], 0)
+    assert py.probe_verdicts(np.ones(8), 2, 2, 10.0, 2) == ([0, 1], 2)
+    with pytest.raises(ValueError, match="probe_verdicts"):
+        py.probe_verdicts(y, 3, 3, 10.0, 2)  # 3 values left do not make draws of 2
     assert py.all_within(np.array([1.0, -2.0]), 2.0) and not py.all_within(np.array([1.0, np.nan]), 2.0)
 
 
@@ -83,6 +99,14 @@ def test_compiled_kernels_agree_bit_for_bit(py, seed):
     for bound in (1e10, 1e12, 1e30):
         assert compiled.probe_verdicts(y, tries, 32, bound) == py.probe_verdicts(y, tries, 32, bound)
         assert compiled.all_within(y, bound) == py.all_within(y, bound)
+    # Screen draws of several points each (screen_points_per_draw > 1).
+    width = 2 + seed
+    ab_w, u_w = arrays(seed, d=1 + seed, tries=tries, probe=32, singles=8, single_width=width)
+    assert np.array_equal(compiled.probe_inputs(ab_w, u_w, tries, 32, 30.0, width),
+                          py.probe_inputs(ab_w, u_w, tries, 32, 30.0, width))
+    y_w = rng.standard_cauchy(u_w.shape[1]) * 1e9
+    for bound in (1e9, 1e10, 1e12):
+        assert compiled.probe_verdicts(y_w, tries, 32, bound, width) == py.probe_verdicts(y_w, tries, 32, bound, width)
     probe_x = py.probe_inputs(ab, u, tries, 32, 30.0)
     rest_x, rest_y = rng.normal(size=(u.shape[0], 50)), y[:50].copy()
     rest_y.resize(50, refcheck=False)
@@ -121,5 +145,9 @@ def test_compiled_kernels_refuse_shapes_they_would_read_past():
         compiled.try_inputs(ab, u, ab.shape[2], 30.0)
     with pytest.raises(ValueError, match="probe_verdicts"):
         compiled.probe_verdicts(np.zeros(10), 3, 4, 1.0)
+    with pytest.raises(ValueError, match="probe_inputs"):
+        compiled.probe_inputs(ab, u, 4, 8, 30.0, 2)  # 5 columns after the tries do not make draws of 2
+    with pytest.raises(ValueError, match="probe_verdicts"):
+        compiled.probe_verdicts(np.zeros(11), 2, 4, 1.0, 2)
     with pytest.raises(ValueError, match="sample_arrays"):
         compiled.sample_arrays(u, u.shape[1] - 2, 4, np.zeros(u.shape[1]), None, None)

@@ -76,6 +76,28 @@ def test_screen_settings_are_checked():
         _config(screen_points=8, screen_min_finite=9)
     with pytest.raises(ValueError, match="screen_points"):
         _config(screen_points=-1)
+    with pytest.raises(ValueError, match="screen_points_per_draw"):
+        _config(screen_points_per_draw=0)
+
+
+def test_a_screen_of_wider_draws_trades_samples_for_draws(runs):
+    # The setting docs/training.md measured for about 4 draws per sample: 32 screen draws of 8 points, 3 must pass.
+    wide = Generator(_config(screen_points=32, screen_points_per_draw=8, screen_min_finite=3), seed=21)
+    for _ in range(N):
+        wide.sample()
+    one_point = runs["on"][1]
+    st = wide.stats
+    assert st.draws_needed / st.samples < 0.6 * one_point.draws_needed / one_point.samples
+    assert st.rejected["non_finite_data"] < 0.5 * one_point.rejected["non_finite_data"]
+    assert st.screen_points == 32 * 8 * st.screens
+    # It drops some skeletons that would have given a sample: fewer samples per data chain.
+    assert st.samples / st.chains < one_point.samples / one_point.chains
+
+
+def test_screen_draws_are_never_wider_than_the_sample():
+    generator = Generator(_config(screen_points=32, screen_points_per_draw=8, screen_min_finite=3), seed=0)
+    assert generator._draw_data(["/", "x1", "0"], None, 0, 4, 1) == "non_finite_screen"
+    assert generator.stats.points_evaluated == FIRST_BLOCK * 4 + 32 * 4  # screen draws of min(8, n) = 4 points
 
 
 def test_skeleton_without_any_finite_point_is_dropped_by_the_screen():

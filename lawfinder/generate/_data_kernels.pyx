@@ -25,21 +25,22 @@ cdef inline double _point(double a, double b, double u, double clip) nogil:
 
 
 def probe_inputs(const double[:, :, :] ab, const double[:, :] u, Py_ssize_t tries, Py_ssize_t probe,
-                 double clip):
-    """(d, tries * probe + singles) inputs: column c belongs to try c // probe among the first ``tries`` and to one
-    single-point try each after them; try t's interval per variable v is given by ab[0, v, t] and ab[1, v, t]."""
+                 double clip, Py_ssize_t single_width=1):
+    """(d, tries * probe + singles * single_width) inputs: column c belongs to try c // probe among the first
+    ``tries``, and the columns after them to the screen draws, ``single_width`` each; try t's interval per variable v
+    is given by ab[0, v, t] and ab[1, v, t]."""
     cdef Py_ssize_t d = u.shape[0], cols = u.shape[1], width = tries * probe, v, c, t
     # Bounds are not checked inside the loops, so the shapes are checked here.
-    if tries < 0 or probe < 1 or cols < width or ab.shape[0] != 2 or ab.shape[1] != d \
-            or ab.shape[2] < tries + cols - width:
-        raise ValueError(f"probe_inputs: intervals {tuple(ab.shape)} do not fit {tries} tries of {probe} points in "
-                         f"{cols} columns of {d} variables")
+    if tries < 0 or probe < 1 or single_width < 1 or cols < width or (cols - width) % single_width \
+            or ab.shape[0] != 2 or ab.shape[1] != d or ab.shape[2] < tries + (cols - width) // single_width:
+        raise ValueError(f"probe_inputs: intervals {tuple(ab.shape)} do not fit {tries} tries of {probe} points and "
+                         f"draws of {single_width} in {cols} columns of {d} variables")
     out = np.empty((d, cols))
     cdef double[:, ::1] X = out
     with nogil:
         for v in range(d):
             for c in range(cols):
-                t = c // probe if c < width else tries + c - width
+                t = c // probe if c < width else tries + (c - width) // single_width
                 X[v, c] = _point(ab[0, v, t], ab[1, v, t], u[v, c], clip)
     return out
 
@@ -61,13 +62,15 @@ def try_inputs(const double[:, :, :] ab, const double[:, :] u, Py_ssize_t t, dou
     return out
 
 
-def probe_verdicts(const double[:] y, Py_ssize_t tries, Py_ssize_t probe, double bound):
-    """(the tries whose ``probe`` values all lie within ±bound, in order; how many of the values after the tries'
-    columns do). NaN lies within no bound."""
+def probe_verdicts(const double[:] y, Py_ssize_t tries, Py_ssize_t probe, double bound,
+                   Py_ssize_t single_width=1):
+    """(the tries whose ``probe`` values all lie within ±bound, in order; how many of the screen draws after the
+    tries' columns, ``single_width`` values each, have all theirs within it). NaN lies within no bound."""
     cdef Py_ssize_t t, j, start, width = tries * probe, n = y.shape[0], count = 0
     cdef bint good
-    if tries < 0 or probe < 0 or width > n:
-        raise ValueError(f"probe_verdicts: {tries} tries of {probe} values do not fit in {n} values")
+    if tries < 0 or probe < 0 or single_width < 1 or width > n or (n - width) % single_width:
+        raise ValueError(f"probe_verdicts: {tries} tries of {probe} values, then draws of {single_width}, do not "
+                         f"fit in {n} values")
     out = []
     for t in range(tries):
         good = True
@@ -78,8 +81,13 @@ def probe_verdicts(const double[:] y, Py_ssize_t tries, Py_ssize_t probe, double
                 break
         if good:
             out.append(t)
-    for j in range(width, n):
-        if fabs(y[j]) <= bound:
+    for start in range(width, n, single_width):
+        good = True
+        for j in range(start, start + single_width):
+            if not fabs(y[j]) <= bound:
+                good = False
+                break
+        if good:
             count += 1
     return out, count
 

@@ -93,6 +93,11 @@ class GeneratorConfig:
     # Interval inputs only: a mixture prior's per-draw parameters cost a Python loop per draw.
     screen_points: int = 64
     screen_min_finite: int = 4
+    # Points of each screen draw (its first min(this, n)); a screen draw counts as finite when all of them are. 1 is
+    # the one-point screen above. ``lawfinder bench draw-rules`` measures the alternatives: screen_points=32,
+    # screen_points_per_draw=8, screen_min_finite=3 gives ~4 data draws per sample (issue 21's target) but drops
+    # ~5 % of the samples the prior would give, a third of the asin/acos/atanh ones (docs/training.md).
+    screen_points_per_draw: int = 1
     # "Absurdly large": y must stay inside float32 (Flash-ANSR rejects what does not cast to a finite float32).
     max_abs_value: float = FLOAT32_MAX
 
@@ -122,7 +127,7 @@ class GeneratorConfig:
         if not any(w > 0 for _, w in self.binary_operators + self.unary_operators):
             raise ValueError("binary_operators/unary_operators: no operator has a positive weight")
         for name in ("max_operators", "max_variables", "min_points", "max_points", "max_data_tries", "max_len",
-                     "batch_size", "pairs_per_expression", "datasets_per_skeleton"):
+                     "batch_size", "pairs_per_expression", "datasets_per_skeleton", "screen_points_per_draw"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.screen_points < 0 or self.screen_min_finite < 0:

@@ -38,18 +38,29 @@ def _inputs(low: np.ndarray, width: np.ndarray, u: np.ndarray, clip: float) -> n
 
 
 @lru_cache(maxsize=256)
-def probe_owners(tries: int, m: int, singles: int = 0) -> np.ndarray:
-    """The try each column of a probe block belongs to: ``m`` columns for each of the first ``tries``, then one
-    column for each of ``singles`` one-point tries (cached: a handful of shapes recur; read-only)."""
-    owner = np.concatenate([np.repeat(np.arange(tries), m), np.arange(tries, tries + singles)])
+def probe_owners(tries: int, m: int, singles: int = 0, single_width: int = 1) -> np.ndarray:
+    """The try each column of a probe block belongs to: ``m`` columns for each of the first ``tries``, then
+    ``single_width`` columns for each of ``singles`` screen draws (cached: a handful of shapes recur; read-only)."""
+    owner = np.concatenate([np.repeat(np.arange(tries), m),
+                            np.repeat(np.arange(tries, tries + singles), single_width)])
     owner.flags.writeable = False
     return owner
 
 
-def probe_inputs(ab: np.ndarray, u: np.ndarray, tries: int, probe: int, clip: float) -> np.ndarray:
-    """(d, tries * probe + singles) inputs: column c belongs to try c // probe among the first ``tries`` and to one
-    single-point try each after them."""
-    owner = probe_owners(tries, probe, u.shape[1] - tries * probe)
+def _singles(columns: int, tries: int, probe: int, single_width: int, kernel: str) -> int:
+    """How many screen draws of ``single_width`` columns follow the tries' columns; a ValueError if they do not fit."""
+    rest = columns - tries * probe
+    if rest < 0 or single_width < 1 or rest % single_width:
+        raise ValueError(f"{kernel}: {columns} columns are not {tries} tries of {probe} then draws of {single_width}")
+    return rest // single_width
+
+
+def probe_inputs(ab: np.ndarray, u: np.ndarray, tries: int, probe: int, clip: float,
+                 single_width: int = 1) -> np.ndarray:
+    """(d, tries * probe + singles * single_width) inputs: column c belongs to try c // probe among the first
+    ``tries``, and the columns after them to the screen draws, ``single_width`` each."""
+    singles = _singles(u.shape[1], tries, probe, single_width, "probe_inputs")
+    owner = probe_owners(tries, probe, singles, single_width)
     low, high = ab[0].take(owner, axis=1), ab[1].take(owner, axis=1)
     return _inputs(np.minimum(low, high), np.abs(low - high), u, clip)
 
@@ -60,13 +71,15 @@ def try_inputs(ab: np.ndarray, u: np.ndarray, t: int, clip: float) -> np.ndarray
     return _inputs(np.minimum(a, b), np.abs(a - b), u, clip)
 
 
-def probe_verdicts(y: np.ndarray, tries: int, probe: int, bound: float) -> tuple[list[int], int]:
-    """(the tries whose ``probe`` values all lie within ±bound, in order; how many of the values after the tries'
-    columns do). NaN lies within no bound."""
+def probe_verdicts(y: np.ndarray, tries: int, probe: int, bound: float,
+                   single_width: int = 1) -> tuple[list[int], int]:
+    """(the tries whose ``probe`` values all lie within ±bound, in order; how many of the screen draws after the
+    tries' columns, ``single_width`` values each, have all theirs within it). NaN lies within no bound."""
+    _singles(y.shape[0], tries, probe, single_width, "probe_verdicts")
     good = np.abs(y) <= bound  # False for NaN
     width = tries * probe
     ok = good[:width].reshape(tries, probe).all(axis=1)
-    return np.flatnonzero(ok).tolist(), int(np.count_nonzero(good[width:]))
+    return np.flatnonzero(ok).tolist(), int(np.count_nonzero(good[width:].reshape(-1, single_width).all(axis=1)))
 
 
 def all_within(y: np.ndarray, bound: float) -> bool:

@@ -53,7 +53,7 @@ class GeneratorStats:
     # PROBE points is whole in its probe and is not counted).
     full_draws: int = 0
     screens: int = 0  # early-rejection screens run (see GeneratorConfig.screen_points)
-    screen_points: int = 0  # one-point draws those screens evaluated (not counted in data_draws)
+    screen_points: int = 0  # points of those screens' draws (not counted in data_draws)
     # The evaluation work itself: numpy passes over a chain's data (a probe block, or the rest of one draw), the
     # points (columns) they evaluated, and the points of the samples emitted, so the work reads in units of the
     # draws a sample keeps.
@@ -296,9 +296,9 @@ class Generator:
         return "non_finite_data" if drawn is None else drawn
 
     def _screen_points(self) -> int:
-        """One-point draws of the early-rejection screen (0: off). ``screen_points`` fresh draws (constants and input
-        intervals), one point each: a draw needs every point finite, so a skeleton whose single points are
-        (almost) never finite across many draws has (almost) no chance in the draws left."""
+        """Draws of the early-rejection screen (0: off). ``screen_points`` fresh draws (constants and input
+        intervals) of ``screen_points_per_draw`` points each (one by default): a draw needs every point finite, so a
+        skeleton whose screen draws are (almost) never finite has (almost) no chance in the draws left."""
         config = self.config
         if config.screen_min_finite == 0 or config.point_distribution != "intervals":
             return 0
@@ -306,11 +306,12 @@ class Generator:
 
     def _draw_block(self, program, fixed_constants, n_const: int, n: int, d: int, tries: int, probe: int,
                     screen: int = 0):
-        """Probe ``tries`` draws (and ``screen`` one-point screen draws) in one evaluation; returns (the first good
-        draw with all ``n`` points, or None; whether the screen passed). Draws after the first are used only when
-        the screen passed."""
+        """Probe ``tries`` draws (and ``screen`` screen draws of ``min(screen_points_per_draw, n)`` points each) in
+        one evaluation; returns (the first good draw with all ``n`` points, or None; whether the screen passed).
+        Draws after the first are used only when the screen passed."""
         config, rng, stats = self.config, self.rng, self.stats
         seconds = stats.seconds
+        width = min(config.screen_points_per_draw, n)
         t0 = time.perf_counter()
         if fixed_constants is not None:
             constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
@@ -320,20 +321,20 @@ class Generator:
             constants = drawn_constants[:, :tries].T  # (tries, n_const)
             if tries == 1 and screen == 0:
                 per_point = list(constants[0])
-            else:  # draw t's constants on its probe columns, then one screen draw's constants per screen column
-                per_point = list(drawn_constants.take(probe_owners(tries, probe, screen), axis=1))
+            else:  # draw t's constants on its probe columns, then each screen draw's constants on its columns
+                per_point = list(drawn_constants.take(probe_owners(tries, probe, screen, width), axis=1))
         params = point_params(config, rng, d, tries + screen)
-        X = draw_probes(config, rng, params, probe, screen)  # (d, tries * probe + screen)
+        X = draw_probes(config, rng, params, probe, screen, width)  # (d, tries * probe + screen * width)
         t1 = time.perf_counter()
         y = evaluate(program, X, per_point)
         stats.evaluations += 1
         stats.points_evaluated += X.shape[1]
-        good_tries, finite_screen = probe_verdicts(y, tries, probe, config.max_abs_value)
+        good_tries, finite_screen = probe_verdicts(y, tries, probe, config.max_abs_value, width)
         screen_ok = True
         if screen:
             screen_ok = finite_screen >= config.screen_min_finite
             stats.screens += 1
-            stats.screen_points += screen
+            stats.screen_points += screen * width
         seconds["data"] += t1 - t0
         seconds["evaluate"] += time.perf_counter() - t1
         stats.data_draws += tries

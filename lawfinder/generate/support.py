@@ -70,15 +70,17 @@ def draw_points(config: GeneratorConfig, rng: np.random.Generator, params: tuple
 
 
 def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple, m: int,
-                singles: int = 0) -> np.ndarray:
-    """``(d, tries * m + singles)``: ``m`` points of each try side by side (try t owns columns t*m .. t*m+m-1),
-    then one point of each of the last ``singles`` tries of ``params`` (see ``data_kernels.probe_owners``)."""
+                singles: int = 0, single_points: int = 1) -> np.ndarray:
+    """``(d, tries * m + singles * single_points)``: ``m`` points of each try side by side (try t owns columns
+    t*m .. t*m+m-1), then ``single_points`` points of each of the last ``singles`` tries of ``params`` (the
+    early-rejection screen's draws; see ``data_kernels.probe_owners``)."""
     if params[0] == "intervals":
         ab = params[1]
         _, d, total = ab.shape
         tries = total - singles
-        return probe_inputs(ab, rng.random((d, tries * m + singles)), tries, m, config.point_clip)
+        return probe_inputs(ab, rng.random((d, tries * m + singles * single_points)), tries, m, config.point_clip,
+                            single_points)
     tries = len(params[1]) - singles
     blocks = [draw_points(config, rng, params, m, i) for i in range(tries)]
-    blocks += [draw_points(config, rng, params, 1, tries + i) for i in range(singles)]
+    blocks += [draw_points(config, rng, params, single_points, tries + i) for i in range(singles)]
     return np.concatenate(blocks, axis=1)

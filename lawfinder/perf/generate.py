@@ -146,8 +146,8 @@ def format_report(report: dict) -> str:
         f"    needed one at a time   {report['draws_needed_per_sample']:10.2f}   (up to each skeleton's first good draw)",
         f"    on all their points    {report['full_draws_per_sample']:10.2f}   (the rest evaluated after a probe of "
         f"{PROBE} passed)",
-        f"    screen points          {report['screen_points_per_sample']:10.1f}   (one-point draws of the early-rejection "
-        f"screen, per sample)",
+        f"    screen points          {report['screen_points_per_sample']:10.1f}   (points of the early-rejection screen's "
+        f"draws, per sample)",
         f"  evaluation per sample    {report['evaluations_per_sample']:10.2f}   numpy passes over "
         f"{report['points_evaluated_per_sample']:.0f} points = {report['kept_draws_evaluated_per_sample']:.2f} kept "
         f"draws' worth",
