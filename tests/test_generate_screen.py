@@ -36,12 +36,21 @@ def _total_variation(a: collections.Counter, b: collections.Counter) -> float:
     return 0.5 * sum(abs(a[k] / ta - b[k] / tb) for k in set(a) | set(b))
 
 
+ONE_POINT = {"screen_points": 64, "screen_points_per_draw": 1, "screen_min_finite": 4}  # the earlier screen
+
+
+def _share(operators: collections.Counter) -> float:
+    return sum(operators[op] for op in DOMAIN_LIMITED) / sum(operators.values())
+
+
 @pytest.fixture(scope="module")
 def runs():
     # Same seed: the same skeleton stream, so the comparison is paired and only the screen's drops differ.
-    off = Generator(_config(screen_min_finite=0), seed=21)
-    on = Generator(_config(), seed=21)
-    return {"off": (_histograms(off), off.stats), "on": (_histograms(on), on.stats)}
+    out = {}
+    for name, overrides in (("off", {"screen_min_finite": 0}), ("on", {}), ("one_point", ONE_POINT)):
+        generator = Generator(_config(**overrides), seed=21)
+        out[name] = (_histograms(generator), generator.stats)
+    return out
 
 
 def test_screen_drops_skeletons_and_saves_draws(runs):
@@ -50,25 +59,30 @@ def test_screen_drops_skeletons_and_saves_draws(runs):
     assert on.rejected["non_finite_screen"] > 0.05 * on.attempts
     assert on.data_draws / on.samples < 0.85 * off.data_draws / off.samples
     assert on.draws_needed <= on.data_draws
+    # Issue 21's target: at most 4 draws per sample one at a time (3.45 here; 14.6 with the screen off).
+    assert on.draws_needed / on.samples <= 4 < off.draws_needed / off.samples
     # Work counters: every sample has n = 64 points, and the chains dropped on their data took some of the data and
     # evaluate time, not all of it.
     assert on.sample_points == 64 * on.samples and on.points_evaluated > on.sample_points
     assert 0 < on.rejected_chain_seconds < on.seconds["data"] + on.seconds["evaluate"]
-    # Few of the dropped skeletons would have given a sample: the acceptance rate barely moves.
-    assert on.samples / on.attempts > 0.95 * off.samples / off.attempts
+    # Some dropped skeletons would have given a sample (slow successes, ~6 % here): the acceptance rate moves a little.
+    assert on.samples / on.attempts > 0.9 * off.samples / off.attempts
 
 
+@pytest.mark.parametrize("screen", ["on", "one_point"])
 @pytest.mark.parametrize("name", ["operators", "length", "variables"])
-def test_accepted_distribution_is_unchanged(runs, name):
-    off, on = runs["off"][0][name], runs["on"][0][name]
+def test_accepted_distribution_is_unchanged(runs, name, screen):
+    off, on = runs["off"][0][name], runs[screen][0][name]
     assert _total_variation(off, on) < 0.03, (off, on)
 
 
-def test_domain_limited_operators_keep_their_share(runs):
-    off, on = runs["off"][0]["operators"], runs["on"][0]["operators"]
-    share_off = sum(off[op] for op in DOMAIN_LIMITED) / sum(off.values())
-    share_on = sum(on[op] for op in DOMAIN_LIMITED) / sum(on.values())
-    assert abs(share_on / share_off - 1) < 0.1, (share_off, share_on)
+def test_domain_limited_operators_keep_most_of_their_share(runs):
+    # What the screen drops besides hopeless skeletons are slow successes, mostly asin/acos/atanh of a sum or
+    # product: the default screen keeps ~0.85 of the domain-limited operators' share (0.6 of asin/acos/atanh's, in
+    # docs/training.md), the earlier one-point screen all of it.
+    off = _share(runs["off"][0]["operators"])
+    assert 0.75 < _share(runs["on"][0]["operators"]) / off < 1.05
+    assert abs(_share(runs["one_point"][0]["operators"]) / off - 1) < 0.1
 
 
 def test_screen_settings_are_checked():
@@ -80,16 +94,13 @@ def test_screen_settings_are_checked():
         _config(screen_points_per_draw=0)
 
 
-def test_a_screen_of_wider_draws_trades_samples_for_draws(runs):
-    # The setting docs/training.md measured for about 4 draws per sample: 32 screen draws of 8 points, 3 must pass.
-    wide = Generator(_config(screen_points=32, screen_points_per_draw=8, screen_min_finite=3), seed=21)
-    for _ in range(N):
-        wide.sample()
-    one_point = runs["on"][1]
-    st = wide.stats
+def test_screen_draws_of_several_points_trade_samples_for_draws(runs):
+    # Against the one-point screen: the default's draws of 6 points also catch the skeletons whose points are often
+    # finite but whose whole draws almost never are, which the one-point screen sent through all 20 draws.
+    st, one_point = runs["on"][1], runs["one_point"][1]
     assert st.draws_needed / st.samples < 0.6 * one_point.draws_needed / one_point.samples
     assert st.rejected["non_finite_data"] < 0.5 * one_point.rejected["non_finite_data"]
-    assert st.screen_points == 32 * 8 * st.screens
+    assert st.screen_points == 24 * 6 * st.screens and one_point.screen_points == 64 * one_point.screens
     # It drops some skeletons that would have given a sample: fewer samples per data chain.
     assert st.samples / st.chains < one_point.samples / one_point.chains
 
@@ -107,9 +118,9 @@ def test_skeleton_without_any_finite_point_is_dropped_by_the_screen():
     # One pass probed draws 1-4 and the screen; a one-at-a-time loop would have stopped after draw 1.
     assert generator.stats.screens == 1 and generator.stats.data_draws == FIRST_BLOCK
     assert generator.stats.draws_needed == 1
-    # The work: one numpy pass over the four 32-point probes and the 64 screen points.
+    # The work: one numpy pass over the four 32-point probes and the screen's draws.
     assert generator.stats.evaluations == 1
-    assert generator.stats.points_evaluated == FIRST_BLOCK * 32 + generator.config.screen_points
+    assert generator.stats.points_evaluated == FIRST_BLOCK * 32 + 24 * 6  # default: 24 screen draws of 6 points
     generator = Generator(_config(screen_min_finite=0), seed=0)
     assert generator._draw_data(program, None, 0, 64, 1) == "non_finite_data"
     assert generator.stats.data_draws == generator.config.max_data_tries

@@ -84,20 +84,21 @@ class GeneratorConfig:
     # tokenize and decontaminate work is paid once per k chains. 1 (Flash-ANSR: a new skeleton for every instance)
     # unless producers cannot keep up and a training run has shown the correlation does not hurt.
     datasets_per_skeleton: int = 1
-    # Early rejection: ``screen_points`` fresh draws of one point each, evaluated in the same numpy pass as the probes
-    # of draws 1-4; when draw 1 fails, a skeleton with fewer than ``screen_min_finite`` finite values among them is
-    # dropped before the other draws are used ("non_finite_screen"). Measured on this prior (1,500-3,000 samples,
-    # paired with the screen off): 4 drops ~18 % of skeletons, cuts draws per sample from ~15 to ~10 and leaves the
-    # accepted samples' operator, length and variable histograms within 0.011 total variation (seed-to-seed noise:
-    # 0.02-0.04); 8 or 16 save more draws but start to thin asin/acos/atanh (-15 to -30 %). 0 turns the screen off.
-    # Interval inputs only: a mixture prior's per-draw parameters cost a Python loop per draw.
-    screen_points: int = 64
-    screen_min_finite: int = 4
-    # Points of each screen draw (its first min(this, n)); a screen draw counts as finite when all of them are. 1 is
-    # the one-point screen above. ``lawfinder bench draw-rules`` measures the alternatives: screen_points=32,
-    # screen_points_per_draw=8, screen_min_finite=3 gives ~4 data draws per sample (issue 21's target) but drops
-    # ~5 % of the samples the prior would give, a third of the asin/acos/atanh ones (docs/training.md).
-    screen_points_per_draw: int = 1
+    # Early rejection (issue 21): ``screen_points`` fresh draws (constants and input intervals) of
+    # ``screen_points_per_draw`` points each (the first min(that, n)), evaluated in the same numpy pass as the probes
+    # of draws 1-4. When draw 1 fails, a skeleton with fewer than ``screen_min_finite`` screen draws whose points are
+    # all finite is dropped before the other draws are used ("non_finite_screen"). A draw succeeds only if its first
+    # points do, so what the screen drops is mostly skeletons whose draws almost never succeed: without it a third
+    # of the chains that reach their data run all 20 draws and fail. Measured (``lawfinder bench draw-rules`` and
+    # ``bench generate``, docs/training.md): 24 draws of 6 points, 3 finite, give 3.84 data draws per sample one at
+    # a time (9.18 with the earlier 64 one-point draws, 4 finite; 14.6 with none) at the same samples/s, and drop ~6 %
+    # of the samples the 20-draw prior would give, mostly asin/acos/atanh (about 0.6 of their share) whose argument
+    # must stay in [-1, 1]; operator, length and variable histograms stay within 0.01 total variation of the
+    # unscreened ones. 0 in screen_min_finite turns the screen off. Interval inputs only: a mixture prior's per-draw
+    # parameters cost a Python loop per draw.
+    screen_points: int = 24
+    screen_min_finite: int = 3
+    screen_points_per_draw: int = 6
     # "Absurdly large": y must stay inside float32 (Flash-ANSR rejects what does not cast to a finite float32).
     max_abs_value: float = FLOAT32_MAX
 

@@ -192,7 +192,7 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
                                           "data (issue 21)")
     p.add_argument("--samples", type=int, default=20_000, help="samples to record (their chains are replayed)")
     p.add_argument("--tries", default="4,6,8,10", help="max_data_tries values to replay, comma-separated")
-    p.add_argument("--screens", default="4/32/3,8/32/2,8/32/3,16/32/2,16/64/3",
+    p.add_argument("--screens", default="8/32/2,8/32/3,6/24/3,8/24/3,16/32/2",
                    help="mini-draw screens k/S/m to replay, comma-separated")
     p.add_argument("--screen-draws", type=int, default=64, help="mini-draws recorded per chain (S at most)")
     p.add_argument("--screen-points", type=int, default=16, help="points per mini-draw (k at most)")

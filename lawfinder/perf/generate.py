@@ -142,8 +142,10 @@ def format_report(report: dict) -> str:
         f"  skeletons/s per worker   {report['skeletons_per_s_per_worker']:10.1f}",
         f"  accepted / skeletons     {report['accepted_rate']:10.3f}   (data chains per skeleton: at most "
         f"{report['datasets_per_skeleton']}; accepted / chains {report['accepted_per_chain']:.3f})",
-        f"  data draws per sample    {report['data_draws_per_sample']:10.2f}   (evaluated, at least on a probe)",
-        f"    needed one at a time   {report['draws_needed_per_sample']:10.2f}   (up to each skeleton's first good draw)",
+        f"  data draws per sample    {report['draws_needed_per_sample']:10.2f}   (one at a time: up to each chain's first "
+        f"good draw, or its drop)",
+        f"    probed in blocks       {report['data_draws_per_sample']:10.2f}   (draws 1-4 share a numpy pass, 5-20 "
+        f"another: unused ones count too)",
         f"    on all their points    {report['full_draws_per_sample']:10.2f}   (the rest evaluated after a probe of "
         f"{PROBE} passed)",
         f"    screen points          {report['screen_points_per_sample']:10.1f}   (points of the early-rejection screen's "
