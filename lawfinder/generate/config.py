@@ -88,14 +88,14 @@ class GeneratorConfig:
     # ``screen_points_per_draw`` points each (the first min(that, n)), evaluated in the same numpy pass as the probes
     # of draws 1-4. When draw 1 fails, a skeleton with fewer than ``screen_min_finite`` screen draws whose points are
     # all finite is dropped before the other draws are used ("non_finite_screen"). A draw succeeds only if its first
-    # points do, so what the screen drops is mostly skeletons whose draws almost never succeed: without it a third
-    # of the chains that reach their data run all 20 draws and fail. Measured (``lawfinder bench draw-rules`` and
-    # ``bench generate``, docs/training.md): 24 draws of 6 points, 3 finite, give 3.84 data draws per sample one at
-    # a time (9.18 with the earlier 64 one-point draws, 4 finite; 14.6 with none) at the same samples/s, and drop ~6 %
-    # of the samples the 20-draw prior would give, mostly asin/acos/atanh (about 0.6 of their share) whose argument
-    # must stay in [-1, 1]; operator, length and variable histograms stay within 0.01 total variation of the
-    # unscreened ones. 0 in screen_min_finite turns the screen off. Interval inputs only: a mixture prior's per-draw
-    # parameters cost a Python loop per draw.
+    # points do, so what the screen drops is mostly skeletons whose draws almost never succeed (with one-point screen
+    # draws, nearly a fifth of all data chains still ran all 20 draws and failed). Measured (``lawfinder bench
+    # draw-rules`` and ``bench generate``, docs/training.md): 24 draws of 6 points, 3 finite, give 3.84 data draws per
+    # sample one at a time (9.18 with the earlier 64 one-point draws, 4 finite; 14.6 with none), +2.4 % samples/s
+    # against the one-point screen, and drop ~6 % of the samples the 20-draw prior would give, mostly asin/acos/atanh
+    # (about 0.6 of their share) whose argument must stay in [-1, 1]; operator, length and variable histograms stay
+    # within 0.01 total variation of the unscreened ones. 0 in screen_min_finite turns the screen off. Interval
+    # inputs only: a mixture prior's per-draw parameters cost a Python loop per draw.
     screen_points: int = 24
     screen_min_finite: int = 3
     screen_points_per_draw: int = 6

@@ -297,7 +297,7 @@ class Generator:
 
     def _screen_points(self) -> int:
         """Draws of the early-rejection screen (0: off). ``screen_points`` fresh draws (constants and input
-        intervals) of ``screen_points_per_draw`` points each (one by default): a draw needs every point finite, so a
+        intervals) of ``screen_points_per_draw`` points each (six by default): a draw needs every point finite, so a
         skeleton whose screen draws are (almost) never finite has (almost) no chance in the draws left."""
         config = self.config
         if config.screen_min_finite == 0 or config.point_distribution != "intervals":

@@ -142,14 +142,14 @@ def format_report(report: dict) -> str:
         f"  skeletons/s per worker   {report['skeletons_per_s_per_worker']:10.1f}",
         f"  accepted / skeletons     {report['accepted_rate']:10.3f}   (data chains per skeleton: at most "
         f"{report['datasets_per_skeleton']}; accepted / chains {report['accepted_per_chain']:.3f})",
-        f"  data draws per sample    {report['draws_needed_per_sample']:10.2f}   (one at a time: up to each chain's first "
-        f"good draw, or its drop)",
+        f"  data draws per sample    {report['draws_needed_per_sample']:10.2f}   "
+        f"(one at a time: up to each chain's first good draw, or its drop)",
         f"    probed in blocks       {report['data_draws_per_sample']:10.2f}   (draws 1-4 share a numpy pass, 5-20 "
         f"another: unused ones count too)",
         f"    on all their points    {report['full_draws_per_sample']:10.2f}   (the rest evaluated after a probe of "
         f"{PROBE} passed)",
-        f"    screen points          {report['screen_points_per_sample']:10.1f}   (points of the early-rejection screen's "
-        f"draws, per sample)",
+        f"    screen points          {report['screen_points_per_sample']:10.1f}   "
+        f"(points of the early-rejection screen's draws, per sample)",
         f"  evaluation per sample    {report['evaluations_per_sample']:10.2f}   numpy passes over "
         f"{report['points_evaluated_per_sample']:.0f} points = {report['kept_draws_evaluated_per_sample']:.2f} kept "
         f"draws' worth",
