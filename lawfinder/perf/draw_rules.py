@@ -71,9 +71,7 @@ def record_chains(config, samples: int, seed: int = 0, screen_draws: int = 64, s
         else:
             drawn = sample_constants(config, rng, screen_draws * n_const).reshape(n_const, screen_draws)
             per_point = list(drawn.take(probe_owners(screen_draws, screen_points), axis=1))
-        with np.errstate(all="ignore"):
-            y = np.asarray(evaluate(program, X, per_point), dtype=np.float64)
-        good = np.broadcast_to(np.abs(y) <= config.max_abs_value, (X.shape[1],)).reshape(screen_draws, screen_points)
+        good = (np.abs(evaluate(program, X, per_point)) <= config.max_abs_value).reshape(screen_draws, screen_points)
         return np.where(good.all(axis=1), screen_points, good.argmin(axis=1)).astype(np.int16)
 
     class Recording(Generator):
