@@ -62,43 +62,33 @@ def try_inputs(const double[:, :, :] ab, const double[:, :] u, Py_ssize_t t, dou
     return out
 
 
+cdef inline bint _within(const double[:] y, Py_ssize_t start, Py_ssize_t stop, double bound) noexcept nogil:
+    """Do y[start:stop] all lie within ±bound (NaN does not)?"""
+    cdef Py_ssize_t j
+    for j in range(start, stop):
+        if not fabs(y[j]) <= bound:
+            return False
+    return True
+
+
 def probe_verdicts(const double[:] y, Py_ssize_t tries, Py_ssize_t probe, double bound,
                    Py_ssize_t single_width=1):
     """(the tries whose ``probe`` values all lie within ±bound, in order; how many of the screen draws after the
     tries' columns, ``single_width`` values each, have all theirs within it). NaN lies within no bound."""
-    cdef Py_ssize_t t, j, start, width = tries * probe, n = y.shape[0], count = 0
-    cdef bint good
+    cdef Py_ssize_t t, start, width = tries * probe, n = y.shape[0], count = 0
     if tries < 0 or probe < 0 or single_width < 1 or width > n or (n - width) % single_width:
         raise ValueError(f"probe_verdicts: {tries} tries of {probe} values, then draws of {single_width}, do not "
                          f"fit in {n} values")
-    out = []
-    for t in range(tries):
-        good = True
-        start = t * probe
-        for j in range(start, start + probe):
-            if not fabs(y[j]) <= bound:
-                good = False
-                break
-        if good:
-            out.append(t)
+    out = [t for t in range(tries) if _within(y, t * probe, t * probe + probe, bound)]
     for start in range(width, n, single_width):
-        good = True
-        for j in range(start, start + single_width):
-            if not fabs(y[j]) <= bound:
-                good = False
-                break
-        if good:
+        if _within(y, start, start + single_width, bound):
             count += 1
     return out, count
 
 
 def all_within(const double[:] y, double bound):
     """Do all values lie within ±bound (NaN does not)?"""
-    cdef Py_ssize_t j
-    for j in range(y.shape[0]):
-        if not fabs(y[j]) <= bound:
-            return False
-    return True
+    return _within(y, 0, y.shape[0], bound)
 
 
 def sample_arrays(const double[:, :] probe_x, Py_ssize_t start, Py_ssize_t probe, const double[:] probe_y,
