@@ -29,8 +29,8 @@ from ..simplipy.interpret import evaluate
 from .schema import build_batch
 from .skeleton import SkeletonSampler
 from .streams import UniformPool, generators
-from .data_kernels import all_within, probe_owners, probe_verdicts, sample_arrays
-from .support import draw_points, draw_probes, point_params, sample_constants, sample_n_points
+from .data_kernels import all_within, probe_verdicts, sample_arrays
+from .support import draw_block, draw_points, sample_n_points
 
 STAGES = ("skeleton", "simplify", "decontaminate", "data", "evaluate", "tokenize", "arrow")
 PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_data)
@@ -313,18 +313,8 @@ class Generator:
         seconds = stats.seconds
         width = min(config.screen_points_per_draw, n)
         t0 = time.perf_counter()
-        if fixed_constants is not None:
-            constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
-            per_point = list(fixed_constants)
-        else:
-            drawn_constants = sample_constants(config, rng, (tries + screen) * n_const).reshape(n_const, tries + screen)
-            constants = drawn_constants[:, :tries].T  # (tries, n_const)
-            if tries == 1 and screen == 0:
-                per_point = list(constants[0])
-            else:  # draw t's constants on its probe columns, then each screen draw's constants on its columns
-                per_point = list(drawn_constants.take(probe_owners(tries, probe, screen, width), axis=1))
-        params = point_params(config, rng, d, tries + screen)
-        X = draw_probes(config, rng, params, probe, screen, width)  # (d, tries * probe + screen * width)
+        constants, per_point, params, X = draw_block(config, rng, d, n_const, tries, probe, screen, width,
+                                                     fixed_constants)
         t1 = time.perf_counter()
         y = evaluate(program, X, per_point)
         stats.evaluations += 1

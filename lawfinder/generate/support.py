@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import GeneratorConfig
-from .data_kernels import float32_values, probe_inputs, try_inputs
+from .data_kernels import float32_values, probe_inputs, probe_owners, try_inputs
 
 
 def sample_constants(config: GeneratorConfig, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -84,3 +84,23 @@ def draw_probes(config: GeneratorConfig, rng: np.random.Generator, params: tuple
     blocks = [draw_points(config, rng, params, m, i) for i in range(tries)]
     blocks += [draw_points(config, rng, params, single_points, tries + i) for i in range(singles)]
     return np.concatenate(blocks, axis=1)
+
+
+def draw_block(config: GeneratorConfig, rng: np.random.Generator, d: int, n_const: int, tries: int, probe: int,
+               screen: int = 0, width: int = 1, fixed_constants: np.ndarray | None = None) -> tuple:
+    """One probe block's random draws, in the generator's order: (the tries' constants (tries, n_const), the
+    constant values per point for ``evaluate``, the input parameters, the (d, tries * probe + screen * width)
+    inputs). Try t owns ``probe`` columns, then each of ``screen`` screen draws ``width`` columns, each column
+    with its own draw's constants (``fixed_constants``: the same for all)."""
+    if fixed_constants is not None:
+        constants = np.broadcast_to(fixed_constants, (tries, fixed_constants.size))
+        per_point = list(fixed_constants)
+    else:
+        drawn = sample_constants(config, rng, (tries + screen) * n_const).reshape(n_const, tries + screen)
+        constants = drawn[:, :tries].T
+        if tries == 1 and screen == 0:
+            per_point = list(constants[0])
+        else:
+            per_point = list(drawn.take(probe_owners(tries, probe, screen, width), axis=1))
+    params = point_params(config, rng, d, tries + screen)
+    return constants, per_point, params, draw_probes(config, rng, params, probe, screen, width)

@@ -52,9 +52,8 @@ class ChainRecord:
 def record_chains(config, samples: int, seed: int = 0, screen_draws: int = 64, screen_points: int = 16,
                   screen_seed: int = 99) -> list[ChainRecord]:
     """Run a generator until ``samples`` samples and return one record per data chain."""
-    from ..generate.data_kernels import probe_owners
     from ..generate.generator import Generator
-    from ..generate.support import draw_probes, point_params, sample_constants
+    from ..generate.support import draw_block
     from ..simplipy.interpret import evaluate
     from ..simplipy.operators import OPERATORS
 
@@ -64,13 +63,8 @@ def record_chains(config, samples: int, seed: int = 0, screen_draws: int = 64, s
     records: list[dict] = []
 
     def mini_draws(program, fixed_constants, n_const: int, d: int) -> np.ndarray:
-        params = point_params(config, rng, d, screen_draws)
-        X = draw_probes(config, rng, params, screen_points)
-        if fixed_constants is not None:
-            per_point = list(fixed_constants)
-        else:
-            drawn = sample_constants(config, rng, screen_draws * n_const).reshape(n_const, screen_draws)
-            per_point = list(drawn.take(probe_owners(screen_draws, screen_points), axis=1))
+        _, per_point, _, X = draw_block(config, rng, d, n_const, screen_draws, screen_points,
+                                        fixed_constants=fixed_constants)
         good = (np.abs(evaluate(program, X, per_point)) <= config.max_abs_value).reshape(screen_draws, screen_points)
         return np.where(good.all(axis=1), screen_points, good.argmin(axis=1)).astype(np.int16)
 
