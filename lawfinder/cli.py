@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "lawfinder.inference.cli",
     "lawfinder.actors.cli",
     "lawfinder.scaling.cli",
+    "lawfinder.grow.cli",
 )
 BENCH_MODULES: tuple[str, ...] = (
     "lawfinder.perf.simplify",

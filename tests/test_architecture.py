@@ -26,7 +26,7 @@ LAYERS = (
     ("generate", "inference"),          # training data; table -> formulas. Neither imports the other
     ("actors",),                        # Ray shells for distributed training: producers, trainer, launch
     ("evaluation",),                    # FastSRB benchmark through one method protocol
-    ("scaling",),                       # scaling-law sweeps and fits
+    ("scaling", "grow"),                # scaling-law sweeps and fits; growing the shipped model run after run
     ("perf",),                          # performance benchmarks (`lawfinder bench ...`)
     ("__init__", "cli"),                # the public faces: `import lawfinder` (Regressor) and the command
     ("__main__",),                      # `python -m lawfinder`

@@ -166,9 +166,10 @@ class Trainer:
             loss_sum += loss.detach().float()
         return loss_sum
 
-    def step(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def step(self, batch: dict[str, Any], lr: float | None = None) -> dict[str, Any]:
+        """One update; ``lr`` overrides the config's schedule for this step (a growing run keeps its own)."""
         batch = self.prepare(batch)
-        lr = self.config.lr_at(self.step_count)
+        lr = self.config.lr_at(self.step_count) if lr is None else lr
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         if self.graphs:
