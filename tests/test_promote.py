@@ -85,3 +85,46 @@ def test_the_command_measures_both_in_turn_and_appends_its_rows(tmp_path, capsys
     lease_row = text[:text.index(LEASE_MARK)].rstrip().splitlines()[-1]
     assert "| 10 | 2 eq × 4 samples |" in gate_row and "kept shipped" in gate_row
     assert lease_row.startswith("| d | cpu | flash-tiny | fresh | 10 / 10 |") and lease_row.endswith("| no |")
+
+
+def wide_and_narrow(label: str, narrow: list[int], wide: list[int]) -> Side:
+    records = [{"equation": f"N{i}", "excluded": False, "recovered_val": bool(r), "accurate_val": bool(r),
+                "variables": 2} for i, r in enumerate(narrow)]
+    records += [{"equation": f"W{i}", "excluded": False, "recovered_val": bool(r), "accurate_val": bool(r),
+                 "variables": 6} for i, r in enumerate(wide)]
+    return Side(label, Path(label), records)
+
+
+def test_a_wide_model_cannot_buy_its_promotion_with_narrow_losses():
+    # +14 wide problems (better overall with P ~ 1), but 4 of the shipped model's narrow recoveries lost: rejected.
+    new = wide_and_narrow("new", [1] * 6 + [0] * 4 + [0] * 66, [1] * 14 + [0] * 25)
+    old = wide_and_narrow("old", [1] * 10 + [0] * 66, [0] * 39)
+    verdict = decide(new, old)
+    assert not verdict.promote and "equations of <= 3 variables" in verdict.reason
+    assert verdict.p_better >= 0.9 and verdict.p_narrow_worse > 0.9 and verdict.narrow_delta == pytest.approx(-100 * 4 / 76)
+
+
+def test_narrow_losses_within_noise_do_not_block_a_clear_gain():
+    # The same +8 wide, and on the narrow ones two lost and two others gained: promoted.
+    new = wide_and_narrow("new", [0, 0, 1, 1] + [1] * 8 + [0] * 64, [1] * 8 + [0] * 31)
+    old = wide_and_narrow("old", [1, 1, 0, 0] + [1] * 8 + [0] * 64, [0] * 39)
+    verdict = decide(new, old)
+    assert verdict.promote and "narrow equations +0" in verdict.reason and verdict.p_narrow_worse < 0.9
+
+
+def test_paired_bootstrap_of_a_clear_difference():
+    mean, low, high, p = paired_bootstrap([1, 1, 1, 0, 1, 1], [0, 0, 0, 0, 1, 1])
+    assert mean == pytest.approx(0.5) and 0 < low < mean < high <= 1 and 0.95 < p < 1.0
+
+
+def test_the_timed_gate_scores_a_table_too_wide_for_a_model_as_a_failure_and_goes_on(tmp_path, capsys):
+    narrow, wide = tmp_path / "narrow.pt", tmp_path / "wide.pt"
+    torch.manual_seed(3)
+    save_model(narrow, build_model(get_preset("flash-tiny", max_variables=1)), dtype=torch.bfloat16)
+    save_model(wide, build_model(get_preset("flash-tiny")), dtype=torch.bfloat16)
+    code = main(["bench", "promote", str(wide), "--against", str(narrow), "--equations", "3", "--seconds", "0.3",
+                 "--no-card"])
+    captured = capsys.readouterr()
+    assert code == 0 and "3 FastSRB problems (3 eq × 0.3 s" in captured.out
+    assert "[shipped] 1/3" in captured.err and "vNRR:error" in captured.err   # too wide for a 1-variable model
+    assert "<= 3 variables" in captured.out and "KEPT the shipped model" in captured.out

@@ -1,17 +1,23 @@
 """``lawfinder bench promote NEW --against default``: the promotion gate for the shipped model.
 
-Both models are measured in one run on this machine's CPU, on the same fixed FastSRB subset (23 equations spread
-evenly over the 115, the first dataset of each, Flash-ANSR's float32 protocol), at the same sample budget (512) and
-with the same seed per problem, the two models taking turns problem by problem so that a machine whose load drifts
-treats both alike.
+Both models are measured in one run on this machine's CPU, on all 115 scored FastSRB equations (the first dataset of
+each, Flash-ANSR's float32 protocol) at the same fixed wall-clock time per problem (3 s) and with the same seed per
+problem, the two models taking turns problem by problem so that a machine whose load drifts treats both alike. A
+problem a model cannot read (more columns than it was trained on) is a scored failure and the run goes on.
 
 The rule (``decide``): NEW replaces the shipped weights only if it
   1. recovers strictly more problems (vNRR, validation FVU < 1e-7), and
   2. reaches R² > 0.99 on at least as many, and
   3. is better with probability >= 0.9 under a paired bootstrap over equations (1,000 resamples of the per-equation
-     differences; ties count as not better).
-So an equal model (e.g. the shipped model against itself) is never promoted, and one lucky problem is not enough
-(with no losses, three more recoveries out of 23 are needed to pass 3).
+     differences; ties count as not better), and
+  4. loses nothing beyond noise on the narrow equations (at most ``NARROW_VARIABLES`` = 3 variables, the ones the
+     3-variable models read): the same paired bootstrap restricted to them must not find it worse with probability
+     >= 0.9.
+So an equal model (e.g. the shipped model against itself) is never promoted, one lucky problem is not enough, and a
+wide model cannot buy its promotion with the narrow problems the shipped one already solves.
+
+Cost on this 2-core box: (115 + the problems the shipped model can read) × 3 s, about 10-12 minutes. ``--budget N``
+instead gives each problem N sampled candidates and no clock (the gate's earlier form, 23 equations × 512 samples).
 
 Replacing is atomic: the new weights are written beside the shipped file (bf16; shards under new names) and renamed
 over it. Every run appends its table to docs/model-card.md ("Promotion gate"), and the candidate's lease to its
@@ -29,8 +35,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-GATE_EQUATIONS = 23
-GATE_SAMPLES = 512
+GATE_EQUATIONS = None        # all 115 scored equations
+GATE_SECONDS = 3.0           # wall-clock seconds per problem and model
+NARROW_VARIABLES = 3
 GATE_DATASETS = 1
 MIN_P_BETTER = 0.9
 N_RESAMPLES = 1000
@@ -47,8 +54,13 @@ class Side:
     path: Path
     records: list[dict] = field(default_factory=list)
 
-    def recovered(self, name: str = "recovered_val") -> int:
-        return sum(bool(r[name]) for r in self.records)
+    def recovered(self, name: str = "recovered_val", narrow: bool | None = None) -> int:
+        return sum(bool(r[name]) for r in self.records if narrow is None or is_narrow(r) == narrow)
+
+
+def is_narrow(record: dict) -> bool:
+    """Whether a gate record's equation has at most ``NARROW_VARIABLES`` variables."""
+    return record.get("variables", 0) <= NARROW_VARIABLES
 
 
 @dataclass
@@ -59,6 +71,8 @@ class Verdict:
     low: float
     high: float
     p_better: float
+    narrow_delta: float = math.nan    # the same over the narrow equations only
+    p_narrow_worse: float = 0.0
 
 
 def paired_bootstrap(new: list[float], old: list[float], n_resamples: int = N_RESAMPLES,
@@ -83,19 +97,26 @@ def decide(new: Side, old: Side, n_resamples: int = N_RESAMPLES, seed: int = 0) 
     a, b = per_equation(new.records, "recovered_val"), per_equation(old.records, "recovered_val")
     keys = sorted(a)
     delta, low, high, p = paired_bootstrap([a[k] for k in keys], [b[k] for k in keys], n_resamples, seed)
+    narrow = sorted({r["equation"] for r in new.records if is_narrow(r)} & set(keys))
+    narrow_delta, _, _, p_not_worse = paired_bootstrap([b[k] for k in narrow], [a[k] for k in narrow],
+                                                        n_resamples, seed)
     gained, r2_new, r2_old = new.recovered() - old.recovered(), new.recovered("accurate_val"), \
         old.recovered("accurate_val")
+    lost_narrow = old.recovered(narrow=True) - new.recovered(narrow=True)
     if gained <= 0:
         reason = f"it recovers {new.recovered()} problems, the shipped model {old.recovered()}: not more"
     elif r2_new < r2_old:
         reason = f"it reaches R² > 0.99 on fewer problems ({r2_new} vs {r2_old})"
     elif p < MIN_P_BETTER:
         reason = f"P(better) = {p:.2f} under the paired bootstrap is below {MIN_P_BETTER}"
+    elif p_not_worse >= MIN_P_BETTER:
+        reason = (f"on the {len(narrow)} equations of <= {NARROW_VARIABLES} variables it recovers {lost_narrow} "
+                  f"fewer, worse with P = {p_not_worse:.2f} >= {MIN_P_BETTER}")
     else:
         reason = (f"+{gained} problems recovered, R² > 0.99 on {r2_new} vs {r2_old}, P(better) = {p:.2f} "
-                  f">= {MIN_P_BETTER}")
-        return Verdict(True, reason, 100 * delta, 100 * low, 100 * high, p)
-    return Verdict(False, reason, 100 * delta, 100 * low, 100 * high, p)
+                  f">= {MIN_P_BETTER}, narrow equations {-lost_narrow:+d} (P(worse) = {p_not_worse:.2f})")
+        return Verdict(True, reason, 100 * delta, 100 * low, 100 * high, p, -100 * narrow_delta, p_not_worse)
+    return Verdict(False, reason, 100 * delta, 100 * low, 100 * high, p, -100 * narrow_delta, p_not_worse)
 
 
 def resolve(spec: str) -> Path:
@@ -108,14 +129,14 @@ def resolve(spec: str) -> Path:
     return path
 
 
-def measure(new: Side, old: Side, equations: int, datasets: int, budget: int, seed: int,
-            progress=None) -> None:
+def measure(new: Side, old: Side, equations: int | None, datasets: int, budget: int | None,
+            seconds: float | None, seed: int, progress=None) -> None:
     """Fit every gate problem with both models in turn (same data, same seed per problem)."""
     from dataclasses import replace
 
     from .datasets import PRESETS
     from .harness import score
-    from .methods import Budget, RegressorMethod, Task
+    from .methods import DEFAULT_BUDGETS, Budget, RegressorMethod, Task
     from .metrics import load_simplifier
     from .sweeps import Selection
 
@@ -130,10 +151,11 @@ def measure(new: Side, old: Side, equations: int, datasets: int, budget: int, se
             start = time.perf_counter()
             error = None
             try:
-                prediction = method.fit_predict(task, Budget(budget))
+                prediction = method.fit_predict(task, Budget(budget or DEFAULT_BUDGETS["lawfinder"], seconds))
             except Exception as exc:  # noqa: BLE001 - e.g. more columns than the model reads: a scored failure
                 prediction, error = None, str(exc).splitlines()[0]
-            record = {**score(dataset, prediction, simplify), "seconds": time.perf_counter() - start}
+            record = {**score(dataset, prediction, simplify), "seconds": time.perf_counter() - start,
+                      "variables": len(dataset.equation.variables)}
             if error:
                 record["error"] = error
             side.records.append(record)
@@ -155,6 +177,10 @@ def table(new: Side, old: Side, verdict: Verdict, seed: int) -> str:
     rows = [("vNRR %", _rate(new, "vNRR", seed), _rate(old, "vNRR", seed)),
             ("R² > 0.99 %", _rate(new, "accuracy_r2", seed), _rate(old, "accuracy_r2", seed)),
             ("recovered", f"{new.recovered()}/{n}", f"{old.recovered()}/{n}"),
+            (f"  <= {NARROW_VARIABLES} variables", f"{new.recovered(narrow=True)}/{_count(new, True)}",
+             f"{old.recovered(narrow=True)}/{_count(old, True)}"),
+            (f"  > {NARROW_VARIABLES} variables", f"{new.recovered(narrow=False)}/{_count(new, False)}",
+             f"{old.recovered(narrow=False)}/{_count(old, False)}"),
             ("R² > 0.99", f"{new.recovered('accurate_val')}/{n}", f"{old.recovered('accurate_val')}/{n}"),
             ("s/problem (median)", f"{np.median([r['seconds'] for r in new.records]):.2f}",
              f"{np.median([r['seconds'] for r in old.records]):.2f}")]
@@ -162,8 +188,19 @@ def table(new: Side, old: Side, verdict: Verdict, seed: int) -> str:
     lines = [f"{'':20s}{'candidate':<{width}}shipped",
              *[f"{a:20s}{b:<{width}}{c}" for a, b, c in rows],
              f"paired over equations: Δ vNRR = {verdict.delta:+.1f} points [{verdict.low:+.1f}, {verdict.high:+.1f}], "
-             f"P(candidate better) = {verdict.p_better:.2f} ({N_RESAMPLES} resamples)"]
+             f"P(candidate better) = {verdict.p_better:.2f} ({N_RESAMPLES} resamples); narrow equations only: "
+             f"{verdict.narrow_delta:+.1f} points, P(candidate worse) = {verdict.p_narrow_worse:.2f}"]
     return "\n".join(lines)
+
+
+def _count(side: Side, narrow: bool) -> int:
+    return sum(is_narrow(r) == narrow for r in side.records)
+
+
+def describe(equations: int | None, budget: int | None, seconds: float | None) -> str:
+    """The gate's problems and budget in a few words (the card's 'problems' column)."""
+    what = f"{equations} eq" if equations else "all eq"
+    return f"{what} × {budget} samples" if budget else f"{what} × {seconds:g} s"
 
 
 def _sha(path: Path) -> str:
@@ -182,24 +219,27 @@ def _insert_row(text: str, mark: str, row: str) -> str:
     return text.replace(mark, f"{row}\n{mark}", 1)
 
 
-def card_rows(new: Side, old: Side, verdict: Verdict, minutes: float, seed: int, equations: int, budget: int,
+def card_rows(new: Side, old: Side, verdict: Verdict, minutes: float, seed: int, problems: str,
               date: str) -> tuple[str, str | None]:
     """(gate row, lease row or None when the candidate carries no lease history)."""
     history = _history(new.path)
     samples = f"{sum(h.get('samples', 0) for h in history):,}" if history else "not recorded in the file"
-    gate = (f"| {date} | `{new.path.name}` {_sha(new.path)} | {samples} | {equations} eq × {budget} samples | "
+    gate = (f"| {date} | `{new.path.name}` {_sha(new.path)} | {samples} | {problems} | "
             f"{_rate(new, 'vNRR', seed)} | {_rate(old, 'vNRR', seed)} | {new.recovered('accurate_val')} / "
             f"{old.recovered('accurate_val')} | {verdict.delta:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}], "
-            f"P = {verdict.p_better:.2f} | {'**promoted**' if verdict.promote else 'kept shipped'} | "
+            f"P = {verdict.p_better:.2f}; narrow {new.recovered(narrow=True)} / {old.recovered(narrow=True)} | "
+            f"{'**promoted**' if verdict.promote else 'kept shipped'} | "
             f"{minutes:.1f} |")
     if not history:
         return gate, None
     last = history[-1]
-    totals = {k: sum(h.get(k) or 0 for h in history) for k in ("samples", "flops", "gpu_minutes")}
+    totals = {k: sum(h.get(k) or 0 for h in history) for k in ("samples", "flops", "gpu_minutes", "cpu_minutes")}
+    cpu = (f" (CPU {last.get('cpu_minutes', 0):.1f} / {totals['cpu_minutes']:.1f})"
+           if totals["cpu_minutes"] else "")
     lease = (f"| {last.get('date', '?')} | {last.get('device', '?')} | {last.get('preset', '?')} | "
              f"{'continued' if last.get('continued') else 'fresh'} | {last.get('samples', 0):,} / "
              f"{totals['samples']:,} | {last.get('flops', 0):.2g} / {totals['flops']:.2g} | "
-             f"{last.get('gpu_minutes', 0):.1f} / {totals['gpu_minutes']:.1f} | "
+             f"{last.get('gpu_minutes', 0):.1f} / {totals['gpu_minutes']:.1f}{cpu} | "
              f"{(last.get('final_loss') or math.nan):.2f} | {'yes' if verdict.promote else 'no'} |")
     return gate, lease
 
@@ -222,9 +262,13 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("new", help="candidate weights (e.g. the candidate.pt deploy/train_shipped.sh brings back)")
     p.add_argument("--against", default="default", help="shipped name or path to beat (default: default)")
-    p.add_argument("--equations", type=int, default=GATE_EQUATIONS, help=f"FastSRB subset (default {GATE_EQUATIONS})")
+    p.add_argument("--equations", type=int, default=GATE_EQUATIONS,
+                   help="an even FastSRB subset of this many equations (default: all 115)")
     p.add_argument("--datasets", type=int, default=GATE_DATASETS, help="datasets per equation (default 1)")
-    p.add_argument("--budget", type=int, default=GATE_SAMPLES, help=f"samples per problem (default {GATE_SAMPLES})")
+    p.add_argument("--seconds", type=float, default=GATE_SECONDS,
+                   help=f"wall-clock seconds per problem and model (default {GATE_SECONDS:g})")
+    p.add_argument("--budget", type=int, default=None,
+                   help="sampled candidates per problem instead of a clock (the gate's earlier form)")
     p.add_argument("--seed", type=int, default=0, help="problem i uses seed+i for both models (default 0)")
     p.add_argument("--card", default=str(CARD), help="model card to append the tables to (default docs/model-card.md)")
     p.add_argument("--no-card", action="store_true", help="do not touch the model card")
@@ -247,13 +291,16 @@ def run_promote(args: argparse.Namespace) -> int:
         print(f"  [{label}] {i}/{n} {record['equation']} vNRR:{status} {record['seconds']:.1f}s", file=sys.stderr,
               flush=True)
 
-    measure(new, old, args.equations, args.datasets, args.budget, args.seed, None if args.quiet else show)
+    seconds = None if args.budget else args.seconds
+    if seconds is not None and seconds <= 0:
+        raise ValueError(f"--seconds must be positive, got {seconds:g}")
+    problems = describe(args.equations, args.budget, seconds)
+    measure(new, old, args.equations, args.datasets, args.budget, seconds, args.seed, None if args.quiet else show)
     verdict = decide(new, old, seed=args.seed)
     minutes = (time.perf_counter() - started) / 60
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     print(f"promotion gate: {new.path} against {old.path}\n"
-          f"{len(new.records)} FastSRB problems ({args.equations} equations × {args.datasets} dataset), "
-          f"{args.budget} samples, seeds {args.seed}..{args.seed + len(new.records) - 1}, both models in turn, "
+          f"{len(new.records)} FastSRB problems ({problems}, {args.datasets} dataset each), seeds {args.seed}..{args.seed + len(new.records) - 1}, both models in turn, "
           f"{minutes:.1f} min")
     print(table(new, old, verdict, args.seed))
     replaced = []
@@ -263,7 +310,7 @@ def run_promote(args: argparse.Namespace) -> int:
         ("would promote (--dry-run)" if verdict.promote else "KEPT the shipped model")
     print(f"verdict: {action} — {verdict.reason}")
     if not args.no_card:
-        gate, lease = card_rows(new, old, verdict, minutes, args.seed, args.equations, args.budget, date)
+        gate, lease = card_rows(new, old, verdict, minutes, args.seed, problems, date)
         text = _insert_row(card.read_text(encoding="utf-8"), GATE_MARK, gate)
         if lease:
             text = _insert_row(text, LEASE_MARK, lease)
