@@ -59,7 +59,8 @@ def matmul_peak(device, size: int | None = None, repeats: int = 10) -> dict:
 
 def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: int | None = None,
                          seq_len: int = 32, steps: int = 5, warmup: int | None = None, device: str = "auto",
-                         compile: bool | None = None, grad_accum: int = 1, peak: dict | None = None) -> dict:
+                         compile: bool | None = None, grad_accum: int = 1, peak: dict | None = None,
+                         model_overrides: dict | None = None) -> dict:
     import torch
 
     from ..model.flops import check_flops
@@ -68,7 +69,7 @@ def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: i
 
     record = get(preset)
     dev = resolve_device(device)
-    config = record.model
+    config = record.model_config(**(model_overrides or {}))
     if n_points is None:
         n_points = 1024 if config.kind == "set" else 64  # Flash-ANSR pads to 1024 points; scaling-laws tables have 64
     if seq_len > config.max_len:
@@ -203,9 +204,19 @@ COMPILE_CHOICES = {"auto": [None], "on": [True], "off": [False], "both": [False,
 def _train_step(args: argparse.Namespace) -> int:
     from ..model.presets import get
 
+    from ..model.config import ModelConfig
+    from ..overrides import parse_assignment
+
     presets = [p.strip() for p in args.preset.split(",") if p.strip()]
+    overrides = dict(parse_assignment(ModelConfig, text, "--set-model") for text in args.set_model)
     for name in presets:
-        get(name)  # an unknown name fails before anything is measured
+        get(name).model_config(**overrides)  # an unknown name or field fails before anything is measured
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     def append(row: dict) -> None:
         # Row by row, so that a run cut short by a timeout keeps what it measured.
         if args.jsonl:
@@ -214,7 +225,7 @@ def _train_step(args: argparse.Namespace) -> int:
 
     report = run_many(presets, COMPILE_CHOICES[args.compile], args.device, on_row=append,
                       batch_size=args.batch_size, n_points=args.n_points, seq_len=args.seq_len, steps=args.steps,
-                      warmup=args.warmup, grad_accum=args.grad_accum)
+                      warmup=args.warmup, grad_accum=args.grad_accum, model_overrides=overrides)
     print(format_table(report), flush=True)
     if args.out:
         _write_json(args.out, report)
@@ -235,6 +246,10 @@ def register_bench(sub) -> None:
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:N")
     p.add_argument("--compile", nargs="?", const="on", default="auto", choices=sorted(COMPILE_CHOICES),
                    help="torch.compile the step: auto (on for CUDA), on, off, or both (one row each)")
+    p.add_argument("--set-model", action="append", default=[], metavar="NAME=VALUE",
+                   help="ModelConfig field for every preset measured (e.g. the growing model: --preset flash-3M "
+                        "--set-model d_model=128 --set-model n_heads=2 ...)")
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     p.add_argument("--out", default=None, help="write the figures as JSON here")
     p.add_argument("--jsonl", default=None, help="append one JSON line per row here, as each is measured")
     p.set_defaults(func=_train_step)
