@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from lawfinder.cli import main
+from lawfinder.model.build import build_model
 from lawfinder.model.checkpoint import load_model, save_model
 from lawfinder.model.config import TrainConfig
 from lawfinder.model.flops import check_flops, estimate_flops, linear_parameters
@@ -214,3 +215,16 @@ def test_bench_train_step_cli(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "samples/s" in table and "sl-tiny" in table and "matmul peak" in table
     assert main(["bench", "train-step", "--preset", "flash-9M", "--batch-size", "2"]) == 2
+
+
+def test_bench_train_step_measures_a_shape_given_by_overrides(tmp_path, capsys):
+    out = tmp_path / "ts.json"
+    code = main(["bench", "train-step", "--preset", "flash-tiny", "--set-model", "max_variables=5",
+                 "--set-model", "d_model=48", "--batch-size", "2", "--n-points", "8", "--steps", "1", "--warmup", "0",
+                 "--compile", "off", "--out", str(out)])
+    assert code == 0
+    row = json.loads(out.read_text())["results"][0]
+    wide = build_model(get_preset("flash-tiny", max_variables=5, d_model=48))
+    assert row["n_variables"] == 5 and row["parameters"] == sum(p.numel() for p in wide.parameters())
+    assert main(["bench", "train-step", "--preset", "flash-tiny", "--set-model", "width=3"]) == 2
+    assert "--set-model" in capsys.readouterr().err
