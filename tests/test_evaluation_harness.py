@@ -82,6 +82,27 @@ def test_the_same_error_on_the_first_problems_aborts_the_run(datasets64):
         evaluate(_Crashing(), datasets64[:5], Budget(7))
 
 
+def test_a_model_too_narrow_for_every_table_is_scored_not_aborted(datasets64):
+    # The shipped 3-variable model on the first equations of `--subset 3`, all wider than it reads.
+    wide = [d for d in datasets64 if len(d.equation.variables) > 1][:5]
+    records = evaluate(make_method("lawfinder", model=str(_one_variable_model())), wide, Budget(4))
+    assert len(records) == 5 and not any(r["success"] for r in records)
+    assert all("the model reads at most 1" in r["error"] for r in records)
+
+
+def _one_variable_model():
+    import tempfile
+    from pathlib import Path
+
+    from lawfinder.model.build import build_model
+    from lawfinder.model.checkpoint import save_model
+    from lawfinder.model.presets import get_preset
+
+    path = Path(tempfile.mkdtemp()) / "narrow.pt"
+    save_model(path, build_model(get_preset("flash-tiny", max_variables=1)))
+    return path
+
+
 def test_non_finite_predictions_fail_numerically(datasets64):
     bad = Prediction(tokens=["log", "neg", "x1"], predict=lambda X: np.log(-np.abs(X[:, 0]) - 1.0))
     record = score(datasets64[0], bad)

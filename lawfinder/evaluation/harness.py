@@ -86,7 +86,10 @@ def score(dataset: Dataset, prediction: Prediction | None, simplify=None) -> dic
 def evaluate(method: Method, datasets: Sequence[Dataset], budget: Budget, simplify=None, seed: int = 0,
              progress: Callable[[int, int, dict], None] | None = None) -> list[dict]:
     """Fit every dataset with ``method`` under ``budget`` and return one record per dataset, in order."""
+    from ..inference.validate import TooManyVariables
+
     records = []
+    setup_errors = 0    # problems that failed with an error that says nothing about the problem itself
     for i, dataset in enumerate(datasets):
         names = [v.name for v in dataset.equation.variables]
         task = Task(X=dataset.X_fit, y=dataset.y_fit, feature_names=names, truth=dataset.equation.tokens,
@@ -98,6 +101,7 @@ def evaluate(method: Method, datasets: Sequence[Dataset], budget: Budget, simpli
         except Exception as exc:  # noqa: BLE001 - a baseline crashing on one problem is a scored failure
             prediction = None
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            setup_errors += not isinstance(exc, TooManyVariables)
         seconds = time.perf_counter() - start
         record = score(dataset, prediction, simplify)
         record["seconds"] = seconds
@@ -106,8 +110,9 @@ def evaluate(method: Method, datasets: Sequence[Dataset], budget: Budget, simpli
         records.append(record)
         if progress is not None:
             progress(i + 1, len(datasets), record)
-        if i + 1 == ABORT_AFTER and len({r.get("error") for r in records}) == 1 and error:
-            # The same exception on every problem so far is a set-up error (no model, missing extra), not a score.
+        if i + 1 == ABORT_AFTER and len({r.get("error") for r in records}) == 1 and setup_errors == ABORT_AFTER:
+            # The same exception on every problem so far is a set-up error (no model, missing extra), not a score;
+            # a table wider than the model reads is a scored failure of that problem, however many come first.
             raise ValueError(f"method {method.name!r} failed on the first {ABORT_AFTER} problems with: {error}")
     return records
 

@@ -31,7 +31,7 @@ from .ranking import complexity, rank_order, score
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
 from .search import search
 from .units import describe, unit_levels
-from .validate import check_fit_data, check_predict_data, check_score_target
+from .validate import TooManyVariables, check_fit_data, check_predict_data, check_score_target
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
 
@@ -186,7 +186,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         model = load(self.model, self.device)
         limit = int(model.config.max_variables)
         if n_variables > limit:
-            raise ValueError(f"X has {n_variables} variables but the model reads at most {limit} "
+            raise TooManyVariables(f"X has {n_variables} variables but the model reads at most {limit} "
                              f"(max_variables of its config); select at most {limit} input columns")
         sampling = SamplingConfig(self.n_samples, self.max_length, self.temperature, self.top_k, self.top_p,
                                   self.beam_width, self.batch_size, self.max_points)
