@@ -33,6 +33,22 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def check_distinct(inputs: dict[str, str | os.PathLike | None], outputs: dict[str, str | os.PathLike | None]) -> None:
+    """ValueError, before any work, when an output path is one of the inputs or another output of the same command
+    (the same file however it is spelled: relative, absolute, through a link). Keys name the option that gave each
+    path (``{"DATA": ..., "--save": ...}``); None entries are ignored."""
+    seen: dict[str, str] = {}
+    for role, path in [*inputs.items(), *outputs.items()]:
+        if path is None:
+            continue
+        key = os.path.realpath(os.fspath(path))
+        if key in seen:
+            kind = "input" if seen[key] in inputs else "output"
+            raise ValueError(f"{role} {os.fspath(path)!r} is the same file as the {kind} {seen[key]}: "
+                             f"{'it would be overwritten' if kind == 'input' else 'one would overwrite the other'}")
+        seen[key] = role
+
+
 class DamagedFile(ValueError):
     """A file lawfinder wrote whose bytes no longer match what was written (truncated, altered): callers that can
     fall back to an older copy (resuming training) catch this one and nothing broader."""

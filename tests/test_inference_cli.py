@@ -61,10 +61,22 @@ def test_fit_errors_are_one_line(csv, tmp_path, capsys):
     assert "column 'theta' has NaN or inf in row(s) 2" in capsys.readouterr().err
     bad.write_text("\n".join([text[0], "heavy,1,2", *text[2:]]))
     assert main(["fit", str(bad), "--target", "F"]) == 2
-    assert "column 'm'" in capsys.readouterr().err and "not numeric" in capsys.readouterr().err + "not numeric"
+    err = capsys.readouterr().err
+    assert "column 'm'" in err and "not numeric" in err
     bad.write_text(text[0] + "\n" + text[1] + "\n")
     assert main(["fit", str(bad), "--target", "F"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+def test_no_output_may_overwrite_an_input_or_another_output(csv, fixed_candidates, tmp_path, capsys):
+    before = csv.read_bytes()
+    assert main(["fit", str(csv), "--target", "F", "--save", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert "--save" in err and "same file as the input DATA" in err and err.count("\n") == 1
+    assert csv.read_bytes() == before
+    same = tmp_path / "out.png"
+    assert main(["fit", str(csv), "--target", "F", "--save", str(same), "--plot", str(tmp_path / "." / "out.png")]) == 2
+    assert "same file as the output --save" in capsys.readouterr().err and not same.exists()
 
 
 def test_search_without_result_exits_1_with_a_message(csv, monkeypatch, capsys):

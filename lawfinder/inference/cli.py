@@ -61,8 +61,11 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..tables import read_table
     from .regressor import Regressor
 
+    from ..atomic import check_distinct
+
     if args.top < 0:
         raise ValueError(f"--top must be >= 0, got {args.top}")
+    check_distinct({"DATA": args.data}, {"--save": args.save, "--plot": args.plot})
     if args.plot:
         from .plots import check_path
 
