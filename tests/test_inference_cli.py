@@ -35,7 +35,7 @@ def fixed_candidates(monkeypatch):
 def test_fit_json_lists_best_first_with_header_names(csv, fixed_candidates, capsys, tmp_path):
     assert main(["fit", str(csv), "--target", "F", "--json", "--seed", "0", "--save", str(tmp_path / "r.mp")]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [set(r) for r in rows] == [{"expression", "sympy", "latex", "fvu", "complexity"}] * len(rows)
+    assert [set(r) for r in rows] == [{"expression", "sympy", "latex", "fvu", "complexity", "underdetermined"}] * len(rows)
     assert rows[0]["sympy"] == "9.81*m*sin(theta)"  # SymPy's evaluated form is canonical whatever the simplifier does
     assert {"m", "theta", "9.81"} <= set(rows[0]["expression"].replace("(", " ").replace(")", " ").split())
     assert rows[0]["fvu"] < 1e-20 and rows[0]["complexity"] == 6
@@ -77,6 +77,19 @@ def test_no_output_may_overwrite_an_input_or_another_output(csv, fixed_candidate
     same = tmp_path / "out.png"
     assert main(["fit", str(csv), "--target", "F", "--save", str(same), "--plot", str(tmp_path / "." / "out.png")]) == 2
     assert "same file as the output --save" in capsys.readouterr().err and not same.exists()
+
+
+def test_an_underdetermined_fit_is_shown_but_not_a_law(tmp_path, monkeypatch, capsys):
+    from lawfinder.inference.regressor import Regressor
+
+    monkeypatch.setattr(Regressor, "_model_proposer",
+                        lambda self, n, seed, deadline: lambda X, y: [parse("C * exp(C * x1 * x2)")])
+    table = tmp_path / "two.csv"
+    table.write_text("x1,x2,y\n1,2,3\n2,0.5,1\n")
+    assert main(["fit", str(table), "--target", "y", "--seed", "0"]) == 1
+    captured = capsys.readouterr()
+    assert ">>>>" in captured.out and "exp(" in captured.out
+    assert "underdetermined: " in captured.err and "2 fitted constant(s) for 2 row(s)" in captured.err
 
 
 def test_search_without_result_exits_1_with_a_message(csv, monkeypatch, capsys):

@@ -129,6 +129,49 @@ def test_load_rejects_other_files(tmp_path):
         Regressor.load(bad)
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r["params"].update(n_samples="many"), "n_samples must be a positive integer"),
+    (lambda r: r["params"].update(n_samples=[1, 2]), "parameter 'n_samples' must be"),
+    (lambda r: r.update(feature_names="m"), "feature_names must be list"),
+    (lambda r: r["equations"][0].update(constants=["9.81"]), "a constant of equation 1 must be"),
+    (lambda r: r["equations"][0].update(constants=[float("inf")]), "non-finite constant"),
+    (lambda r: r["equations"][0].update(complexity=2.5), "complexity must be int"),
+    (lambda r: r["equations"][0].update(fvu=None), "fvu must be"),
+    (lambda r: r["equations"][0].update(skeleton=["*", "x3", "<constant>"]), "uses x3, but the file names only 2"),
+    (lambda r: r["equations"][0].update(skeleton=["*", "x1", "nope"]), "nope"),
+    (lambda r: r["equations"].__setitem__(0, 7), "equation 1 must be dict"),
+    (lambda r: r.update(names_given="yes"), "names_given must be bool"),
+    (lambda r: r.pop("equations"), "missing field 'equations'"),
+    (lambda r: r["params"].update(model_selection="luck"), "model_selection"),
+    (lambda r: r["equations"][0].update(complexity=float("inf")), "complexity must be int"),
+    (lambda r: r["equations"][0].update(rows=-3), "rows -3"),
+])
+def test_load_validates_every_field_with_one_line(fitted, tmp_path, change, message):
+    import msgpack
+
+    path = tmp_path / "fit.msgpack"
+    fitted.save(path)
+    record = msgpack.unpackb(path.read_bytes(), raw=False)
+    change(record)
+    path.write_bytes(msgpack.packb(record, use_bin_type=True))
+    with pytest.raises(ValueError, match="damaged Regressor file") as error:
+        Regressor.load(path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_fit_with_no_more_rows_than_constants_is_flagged_not_found():
+    X = np.array([[1.0, 2.0], [2.0, 0.5]])
+    y = np.array([3.0, 1.0])
+    candidates = lambda X, y: [parse("C * exp(C * x1 * x2)")]  # noqa: E731 - two constants for two rows
+    with pytest.warns(UserWarning, match="underdetermined: .* 2 fitted constant\\(s\\) for 2 row"):
+        model = Regressor(proposer=candidates, random_state=0).fit(X, y)
+    assert model.best_.underdetermined and not model.found_
+    assert bool(model.equations_["underdetermined"].iloc[0])
+    wide = np.random.default_rng(0).uniform(1, 2, (20, 2))
+    model = Regressor(proposer=candidates, random_state=0).fit(wide, 3 * np.exp(0.5 * wide[:, 0] * wide[:, 1]))
+    assert not model.best_.underdetermined and model.found_
+
+
 def test_not_fitted_and_bad_index(fitted, incline):
     X, _ = incline
     from sklearn.exceptions import NotFittedError

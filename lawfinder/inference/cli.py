@@ -1,6 +1,6 @@
 """``lawfinder fit DATA.csv --target COL``: find formulas for one column of a CSV table, print the best as a table
-or (``--json``) as a list, best first, of ``{"expression", "sympy", "latex", "fvu", "complexity"}`` over the
-table's column names. Results are printed before anything is written (``--save``, ``--plot``), notes and the
+or (``--json``) as a list, best first, of ``{"expression", "sympy", "latex", "fvu", "complexity",
+"underdetermined"}`` over the table's column names. Results are printed before anything is written (``--save``, ``--plot``), notes and the
 progress bar go to stderr."""
 
 from __future__ import annotations
@@ -92,10 +92,18 @@ def run_fit(args: argparse.Namespace) -> int:
     except RuntimeError as error:  # the search found nothing (no valid candidate, budget spent): not bad input
         print(f"lawfinder fit: {error}", file=sys.stderr)
         return 1
+    best = regressor.best_
+    if best.underdetermined:  # fits exactly whatever the law: shown, but never as a law found
+        from .honesty import underdetermined_message
+
+        _print_results(args, table, regressor)
+        print(f"lawfinder fit: {underdetermined_message(best.expression, best.rows, len(best.constants))}",
+              file=sys.stderr)
+        return 1
     if not regressor.found_:  # worse than the mean: never printed as an answer
         from .honesty import not_found_message
 
-        print(f"lawfinder fit: {not_found_message(regressor.best_.expression, regressor.best_.fvu)}", file=sys.stderr)
+        print(f"lawfinder fit: {not_found_message(best.expression, best.fvu)}", file=sys.stderr)
         return 1
     if args.seed is None and args.json:  # the table's header names the seed
         _note(args, f"seed {regressor.random_state_} (pass --seed {regressor.random_state_} to repeat this fit)")
@@ -115,7 +123,7 @@ def _print_results(args: argparse.Namespace, table, regressor) -> None:
     if regressor.best_index_ not in [i for i, _ in shown]:
         shown.append((regressor.best_index_, regressor.best_))
     if args.json:
-        keys = ("expression", "sympy", "latex", "fvu", "complexity")
+        keys = ("expression", "sympy", "latex", "fvu", "complexity", "underdetermined")
         print(json.dumps([{k: e.to_dict()[k] for k in keys} for _, e in shown]))
         return
     print(f"{args.target} = f({', '.join(table.feature_names)}): {len(shown)} best of "

@@ -35,6 +35,13 @@ class Equation:
     complexity: int
     objective: float  # log10(FVU) + parsimony * complexity: Flash-ANSR's ranking, lower is better
     feature_names: tuple[str, ...]
+    rows: int = 0  # rows the constants were fitted on (0: not known, e.g. a file from before this field)
+
+    @property
+    def underdetermined(self) -> bool:
+        """Whether the fit had no more rows than fitted constants: then nearly any formula with that many constants
+        fits the rows exactly, and a small FVU says nothing about the law."""
+        return 0 < self.rows <= len(self.constants)
 
     @property
     def tokens(self) -> list[str]:
@@ -92,6 +99,7 @@ class Equation:
             "objective": self.objective,
             "skeleton": list(self.skeleton),
             "constants": list(self.constants),
+            "underdetermined": self.underdetermined,
         }
 
     def __str__(self) -> str:

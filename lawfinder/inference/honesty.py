@@ -2,6 +2,7 @@
 
 A formula with FVU >= 1 (R^2 <= 0 on the data) explains no more than the mean of y does: it is not a law, however it
 ranks among the candidates, so ``Regressor.found_`` is False and ``lawfinder fit`` says so with a non-zero exit code.
+Nor is a formula fitted on no more rows than it has constants (underdetermined): it fits exactly whatever the law.
 Values spanning many decades fit (the fitting works relative to y's spread), but a least-squares fit is then
 dominated by the largest values; the user is told which columns do.
 """
@@ -26,6 +27,12 @@ def not_found_message(expression: str, fvu: float) -> str:
     return (f"no law found: the best candidate, {expression}, explains no more of y than its mean does "
             f"(FVU {fvu:.3g} >= {FOUND_MAX_FVU:g}, R^2 {1.0 - fvu:.3g}); sample more, give more time, or check the "
             f"inputs")
+
+
+def underdetermined_message(expression: str, rows: int, constants: int) -> str:
+    return (f"underdetermined: {expression} has {constants} fitted constant(s) for {rows} row(s), and with no more rows "
+            f"than constants nearly any formula fits exactly; it is not a law found: give at least "
+            f"{constants + 1} rows (many more to tell formulas apart)")
 
 
 def decades(values: np.ndarray) -> float:

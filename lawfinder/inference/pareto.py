@@ -16,7 +16,7 @@ from .defaults import MODEL_SELECTIONS
 from .equation import LATEX_PRECISION, Equation
 from .ranking import FVU_FLOOR
 
-TABLE_COLUMNS = ("complexity", "loss", "score", "objective", "pareto", "equation", "sympy", "latex")
+TABLE_COLUMNS = ("complexity", "loss", "score", "objective", "pareto", "equation", "sympy", "latex", "underdetermined")
 
 
 def _loss(equation: Equation) -> float:
@@ -77,7 +77,8 @@ def table_rows(equations: Sequence[Equation], precision: int = LATEX_PRECISION) 
     mask = pareto_mask(equations)
     scores = pareto_scores(equations, mask)
     return [{"complexity": e.complexity, "loss": e.fvu, "score": float(s), "objective": e.objective,
-             "pareto": bool(m), "equation": e.expression, "sympy": e.sympy(), "latex": e.latex(precision)}
+             "pareto": bool(m), "equation": e.expression, "sympy": e.sympy(), "latex": e.latex(precision),
+             "underdetermined": e.underdetermined}
             for e, m, s in zip(equations, mask, scores)]
 
 

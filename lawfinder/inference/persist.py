@@ -47,7 +47,7 @@ def save_regressor(regressor, path: str | Path) -> None:
         "n_candidates": dict(getattr(regressor, "n_candidates_", {})),
         "equations": [
             {"skeleton": list(e.skeleton), "constants": list(e.constants), "fvu": e.fvu, "complexity": e.complexity,
-             "score": e.objective}  # "score" in files: the ranking objective, as version 1 has always written
+             "score": e.objective, "rows": e.rows}  # "score": the ranking objective, as version 1 has always written
             for e in equations
         ],
     }
@@ -57,8 +57,7 @@ def save_regressor(regressor, path: str | Path) -> None:
 def load_regressor(cls, path: str | Path):
     import msgpack
 
-    from ..simplipy import normalize
-    from .equation import Equation
+    from .honesty import law_found
 
     path = Path(path)
     if not path.is_file():
@@ -73,20 +72,10 @@ def load_regressor(cls, path: str | Path):
         raise ValueError(f"{path} has Regressor file version {record.get('version')!r}; this lawfinder reads "
                          f"version {VERSION}")
     try:
-        known = set(cls._param_names())
-        regressor = cls(**{k: v for k, v in record["params"].items() if k in known})
-        names = tuple(str(n) for n in record["feature_names"])
-        equations = []
-        for e in record["equations"]:
-            skeleton = tuple(normalize(e["skeleton"]))  # validates every token of the file
-            constants = tuple(float(c) for c in e["constants"])
-            if sum(t == "<constant>" for t in skeleton) != len(constants):
-                raise ValueError(f"equation {' '.join(skeleton)!r} has {len(constants)} constant value(s) for "
-                                 f"its placeholders")
-            equations.append(Equation(skeleton, constants, float(e["fvu"]), int(e["complexity"]), float(e["score"]),
-                                      names))
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"{path} is a damaged Regressor file (missing or malformed field {error})") from None
+        regressor, names, equations = _read_record(cls, record)
+    except (KeyError, TypeError, AttributeError, OverflowError, ValueError) as error:
+        detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+        raise ValueError(f"{path} is a damaged Regressor file ({detail})") from None
     if not equations:
         raise ValueError(f"{path} holds no equations")
     regressor.candidates_ = [e for e in equations if math.isfinite(e.fvu)] or equations
@@ -96,9 +85,60 @@ def load_regressor(cls, path: str | Path):
         raise ValueError(f"{path}: {error}") from None
     # Files written before "names_given" existed always held names; x1, x2, .. were the defaults, not given ones.
     given = record.get("names_given", list(names) != default_names(len(names)))
+    if not isinstance(given, bool):
+        raise ValueError(f"{path} is a damaged Regressor file (names_given must be bool, got {given!r:.40})")
     if given:
         regressor.feature_names_in_ = np.asarray(names, dtype=object)
     regressor._names_from_frame = False
     regressor.n_features_in_ = len(names)
     regressor.n_candidates_ = dict(record.get("n_candidates", {}))
+    regressor.found_ = law_found(regressor.best_.fvu) and not regressor.best_.underdetermined
     return regressor
+
+
+def _typed(value, kinds, what: str):
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ValueError(f"{what} must be {names}, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _read_record(cls, record: dict):
+    """-> (regressor with its parameters, feature names, equations); ValueError naming the first bad field."""
+    from ..simplipy import normalize
+    from ..simplipy.tokens import is_variable, variable_index
+    from .equation import Equation
+
+    params = _typed(record["params"], (dict,), "params")
+    known = set(cls._param_names())
+    for name, value in params.items():
+        _typed(value, _PLAIN, f"parameter {name!r}")
+    regressor = cls(**{k: v for k, v in params.items() if k in known})
+    regressor._check_params()
+    names = tuple(_typed(n, (str,), "a feature name") for n in _typed(record["feature_names"], (list,),
+                                                                        "feature_names"))
+    equations = []
+    for i, e in enumerate(_typed(record["equations"], (list,), "equations")):
+        where = f"equation {i + 1}"
+        e = _typed(e, (dict,), where)
+        skeleton = tuple(normalize([_typed(t, (str,), f"a token of {where}")
+                                    for t in _typed(e["skeleton"], (list,), f"{where}'s skeleton")]))
+        for token in skeleton:
+            if is_variable(token) and variable_index(token) >= len(names):
+                raise ValueError(f"{where} uses {token}, but the file names only {len(names)} feature(s)")
+        constants = tuple(float(_typed(c, (int, float), f"a constant of {where}")) for c in e["constants"])
+        if not all(math.isfinite(c) for c in constants):
+            raise ValueError(f"{where} has a non-finite constant {constants}")
+        if sum(t == "<constant>" for t in skeleton) != len(constants):
+            raise ValueError(f"{where} ({' '.join(skeleton)}) has {len(constants)} constant value(s) for its "
+                             f"placeholders")
+        fvu = float(_typed(e["fvu"], (int, float), f"{where}'s fvu"))
+        complexity = _typed(e["complexity"], (int,), f"{where}'s complexity")
+        objective = float(_typed(e["score"], (int, float), f"{where}'s score"))
+        rows = _typed(e.get("rows", 0), (int,), f"{where}'s rows")
+        if complexity < 1 or rows < 0:
+            raise ValueError(f"{where} has complexity {complexity} and rows {rows}")
+        equations.append(Equation(skeleton, constants, fvu, complexity, objective, names, rows))
+    n_candidates = _typed(record.get("n_candidates", {}), (dict,), "n_candidates")
+    record["n_candidates"] = {str(k): _typed(v, (int,), f"n_candidates[{k!r}]") for k, v in n_candidates.items()}
+    return regressor, names, equations

@@ -25,7 +25,7 @@ from .candidates import default_simplifier
 from .defaults import MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY
 from .equation import Equation
 from .fitting import FitConfig, draw_seed
-from .honesty import law_found, span_warning
+from .honesty import law_found, span_warning, underdetermined_message
 from .parallel import resolve_n_jobs
 from .ranking import complexity, rank_order, score
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
@@ -135,14 +135,17 @@ class Regressor(RegressorMixin, BaseEstimator):
         # Candidates without finite values on these data (log of negatives, overflow) are not equations of them.
         self.candidates_ = [
             Equation(tuple(results[i].tokens), tuple(results[i].constants), float(results[i].fvu), lengths[i],
-                     score(results[i].fvu, lengths[i], self.parsimony), tuple(names))
+                     score(results[i].fvu, lengths[i], self.parsimony), tuple(names), X.shape[0])
             for i in order if math.isfinite(results[i].fvu)
         ]
         self._choose()
         self.random_state_ = seed
         self.n_candidates_ = {"proposed": outcome.proposed, "distinct": outcome.distinct, "fitted": outcome.fitted,
                               "skipped": outcome.skipped, "rounds": outcome.rounds}
-        self.found_ = law_found(self.best_.fvu)
+        self.found_ = law_found(self.best_.fvu) and not self.best_.underdetermined
+        if self.best_.underdetermined:
+            warnings.warn(underdetermined_message(self.best_.expression, X.shape[0], len(self.best_.constants)),
+                          stacklevel=2)
         self.units_ = None if levels is None else describe(
             unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
