@@ -110,7 +110,14 @@ def read_table(path: str | Path, target: str | None = None, drop_nan: bool = Fal
     if not path.is_file():
         raise FileNotFoundError(f"no such table: {path}")
     table = _parse(path, delimiter, comment)
-    names = list(table.column_names)
+    try:
+        names = list(table.column_names)
+    except UnicodeDecodeError as error:  # pyarrow keeps the header's bytes and decodes them only here
+        with path.open("rb") as handle:
+            header = handle.readline().rstrip(b"\r\n")
+        raise ValueError(f"cannot read {path}: its header {header[:80]!r} is not UTF-8 text (byte "
+                         f"{error.object[error.start:error.start + 1]!r} in a column name): save the file as "
+                         f"UTF-8") from None
     _check_header(path, names, delimiter)
     if target is not None and target not in names:
         raise ValueError(f"target column {target!r} is not in {path}; its columns are {names}")

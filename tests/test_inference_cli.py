@@ -145,3 +145,21 @@ def test_bench_fit_writes_json(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["candidates"] == 12 and report["timings"]["in-process"]["ms_per_candidate"] > 0
     assert "in-process" in capsys.readouterr().out
+
+
+def test_messages_name_what_the_user_typed(tmp_path, capsys):
+    from lawfinder.simplipy import parse as parse_infix
+
+    with pytest.raises(ValueError, match=r"the number 1e999 at character 2 of '3\*1e999\*x1' is beyond float64"):
+        parse_infix("3*1e999*x1")
+    with pytest.raises(ValueError, match="the number 2e400 at character 1"):
+        parse_infix("-2e400 + x1")
+    table = tmp_path / "flat.csv"
+    table.write_text("speed,load\n1,7\n2,7\n3,7\n")
+    assert main(["fit", str(table), "--target", "load"]) == 2
+    assert "the target 'load' is constant (7.0 in every row)" in capsys.readouterr().err
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("masse,längd\n1,2\n3,4\n".encode("latin-1"))
+    assert main(["fit", str(latin), "--target", "masse"]) == 2
+    err = capsys.readouterr().err
+    assert str(latin) in err and "b'masse,l\\xe4ngd'" in err and "not UTF-8" in err

@@ -319,3 +319,26 @@ def test_float32_target_near_1e30_is_measured_in_float64():
     r = Regressor(proposer=lambda X, y: [parse(s) for s in [*wrong, "C * x1 * x2"]], random_state=0).fit(X, y)
     assert r.found_ and r.best_.skeleton == ("*", "<constant>", "*", "x1", "x2")
     assert all(e.fvu > 1e-6 for e in r.candidates_ if "+" in e.skeleton or len(e.skeleton) == 3)
+
+
+def test_expression_is_safe_valid_python_for_any_column_name(incline, tmp_path):
+    X, y = incline
+    hostile = "__import__('pathlib').Path('" + str(tmp_path / "pwned") + "').touch()"
+    names = ["mass (kg)", hostile]
+    model = Regressor(proposer=proposer, random_state=0, simplify=False).fit(X, y, feature_names=names)
+    mapping = model.best_.python_names
+    assert mapping["mass (kg)"] == "mass_kg" and mapping[hostile].isidentifier()
+    assert model.best_.expression == f"9.81 * mass_kg * sin({mapping[hostile]})"
+    scope = {**vars(np), mapping["mass (kg)"]: X[:, 0], mapping[hostile]: X[:, 1]}
+    for row in model.equations_["equation"]:
+        compile(row, "<expression>", "eval")
+    np.testing.assert_allclose(eval(model.best_.expression, scope), y, rtol=1e-12)
+    assert not (tmp_path / "pwned").exists()
+    assert str(model.sympy()) == "9.81*mass (kg)*sin(" + hostile + ")"   # SymPy keeps the names as they are
+
+
+def test_python_names_follow_the_documented_rule():
+    from lawfinder.inference.export import python_names
+
+    assert python_names(["m", "θ", "_t", "2nd", "lambda", "sin", "pi", "a-b", "a b", "__x__", "%"]) == \
+        ("m", "θ", "_t", "x_2nd", "lambda_", "sin_", "pi_", "a_b", "a_b_2", "x", "x_")

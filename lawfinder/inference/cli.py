@@ -75,6 +75,9 @@ def run_fit(args: argparse.Namespace) -> int:
                        exclude=args.exclude, delimiter=delimiter, comment=args.comment)
     if not table.feature_names:
         raise ValueError(f"{args.data} has only the target column {args.target!r}: no input variables")
+    from .validate import check_target_varies
+
+    check_target_varies(table.y, args.target)
     _note(args, table.dropped_text())
     regressor = Regressor(model=args.model, n_samples=args.n_samples, time_budget=args.time_budget,
                           parsimony=args.parsimony, n_restarts=args.restarts, beam_width=args.beam_width,

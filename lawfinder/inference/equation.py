@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..simplipy import compile as compile_tokens, to_sympy
-from .export import array_function, python_text, torch_module
+from .export import array_function, python_names, python_text, torch_module
 from .fitting import substitute
 
 LATEX_PRECISION = 3  # significant digits of constants in LaTeX (PySR's default)
@@ -38,6 +38,11 @@ class Equation:
     rows: int = 0  # rows the constants were fitted on (0: not known, e.g. a file from before this field)
 
     @property
+    def python_names(self) -> dict[str, str]:
+        """Feature name -> the identifier that stands for it in ``expression`` (the same for plain identifiers)."""
+        return dict(zip(self.feature_names, python_names(self.feature_names)))
+
+    @property
     def underdetermined(self) -> bool:
         """Whether the fit had no more rows than fitted constants: then nearly any formula with that many constants
         fits the rows exactly, and a small FVU says nothing about the law."""
@@ -51,7 +56,8 @@ class Equation:
     @property
     def expression(self) -> str:
         """Python text over the feature names, e.g. ``9.81 * m * sin(theta)``: evaluates with numpy's names in scope
-        (``1 / m``, ``sqrt``, ``arcsin``)."""
+        (``1 / m``, ``sqrt``, ``arcsin``). A name that is no plain identifier is spelled as ``python_names`` says
+        (``mass (kg)`` -> ``mass_kg``), so the text is always safe, valid Python."""
         return python_text(self.tokens, self.feature_names)
 
     def text(self, precision: int = 4) -> str:

@@ -7,7 +7,9 @@ any depth prints and evaluates without Python's recursion limit.
 
 from __future__ import annotations
 
+import keyword
 import operator
+import re
 from typing import Any, Callable, Sequence
 
 from ..simplipy.operators import CONSTANT, NAMED_NUMBERS, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
@@ -20,6 +22,34 @@ _CALL_NAMES = {
     "tanh": "tanh", "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
 }
 _BINARY = {"+": (" + ", PREC_ADD), "-": (" - ", PREC_ADD), "*": (" * ", PREC_MUL), "/": (" / ", PREC_MUL)}
+
+
+# Names a column may not take in Python text: what the text itself calls, and numpy's constants.
+_RESERVED = frozenset({*_CALL_NAMES.values(), "sign", "C", "pi", "e", "inf", "nan", "numpy", "np"})
+
+
+def python_names(names: Sequence[str]) -> tuple[str, ...]:
+    """The identifiers that stand for the columns in ``python_text``: a column whose name is a plain identifier keeps
+    it; any other name (``mass (kg)``, ``2nd``, ``lambda``, ``sin``, ``__import__('os')``, dunder names) becomes one:
+    each run of characters other than letters, digits and ``_`` turns into one ``_``, leading and trailing ``_`` go,
+    a name that is then empty or starts with a digit gets ``x_`` in front, a Python keyword or a name the text uses
+    itself gets ``_`` behind, and a name already taken gets ``_2``, ``_3``, ... So the text stays valid Python that
+    only reads the columns and numpy, whatever the header said."""
+    out: list[str] = []
+    for name in names:
+        name = str(name)
+        safe = name
+        if not name.isidentifier() or name.startswith("__") or keyword.iskeyword(name) or name in _RESERVED:
+            safe = re.sub(r"\W+", "_", name).strip("_")
+            if not safe or safe[0].isdigit():
+                safe = f"x_{safe}"
+            if keyword.iskeyword(safe) or safe in _RESERVED:
+                safe += "_"
+        base, k = safe, 2
+        while safe in out:
+            safe, k = f"{base}_{k}", k + 1
+        out.append(safe)
+    return tuple(out)
 
 
 def _wrap(item: tuple[str, int], below: int) -> str:
@@ -40,7 +70,9 @@ def _leaf(token: str, names: Sequence[str], precision: int | None) -> tuple[str,
 def python_text(tokens: Sequence[str], names: Sequence[str], precision: int | None = None) -> str:
     """Infix Python over numpy's names (``1 / m``, ``x**2``, ``sqrt(x)``, ``arcsin(x)``) that evaluates, with
     ``from numpy import *`` and one array per variable in scope, to the formula's values; numbers are rounded to
-    ``precision`` significant digits when given (for display), exact otherwise."""
+    ``precision`` significant digits when given (for display), exact otherwise. Columns are named by
+    ``python_names(names)``."""
+    names = python_names(names)
     stack: list[tuple[str, int]] = []
     for token in reversed(tokens):
         op = OPERATORS.get(token)

@@ -118,9 +118,14 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
     if X.shape[0] < 2:
         raise ValueError(f"{X.shape[0]} usable row(s) after dropping rows with NaN/inf: at least 2 are needed to "
                          f"fit a formula")
-    if np.ptp(y) == 0:
-        raise ValueError(f"the target {target_name!r} is constant ({y[0]!r} in every row): there is nothing to fit")
+    check_target_varies(y, target_name)
     return X, y, names
+
+
+def check_target_varies(y: np.ndarray, name: str) -> None:
+    """ValueError naming the target when it has one value in every row (a formula has nothing to explain)."""
+    if y.size and np.ptp(y) == 0:
+        raise ValueError(f"the target {name!r} is constant ({float(y[0])!r} in every row): there is nothing to fit")
 
 
 def check_predict_data(estimator: Any, X: Any, names_from_frame: bool) -> np.ndarray:

@@ -7,6 +7,8 @@ function-call form (``inv(x1)``, ``pow1_5(x2)``), ``pow2``..``pow5`` print as ``
 
 from __future__ import annotations
 
+import math
+
 import re
 from typing import Sequence
 
@@ -142,10 +144,18 @@ class _Parser:
             nxt = self.peek()
             if lex[1] == "-" and nxt is not None and nxt[0] == "number" and not self._followed_by_power():
                 self.take()
-                return [format_number(-float(nxt[1]))]
+                return [format_number(-self._finite(nxt))]
             operand = self.unary()
             return ["neg", *operand] if lex[1] == "-" else operand
         return self.power()
+
+    def _finite(self, lex) -> float:
+        """A number literal's value; one beyond float64's range is an error naming it, not an 'inf' token."""
+        value = float(lex[1])
+        if not math.isfinite(value):
+            raise ValueError(f"the number {lex[1]} at character {lex[2]} of {self.text!r} is beyond float64's range "
+                             f"(±1.8e308)")
+        return value
 
     def _followed_by_power(self) -> bool:
         nxt = self.lexemes[self.i + 1] if self.i + 1 < len(self.lexemes) else None
@@ -163,7 +173,7 @@ class _Parser:
     def atom(self) -> list[str]:
         kind, value, where = self.take()
         if kind == "number":
-            return [format_number(float(value))]
+            return [format_number(self._finite((kind, value, where)))]
         if kind == "const":
             return [CONSTANT]
         if kind == "op":
