@@ -17,9 +17,9 @@ import numpy as np
 @dataclass
 class Table:
     X: np.ndarray  # (n, d) float64
-    y: np.ndarray | None  # (n,) float64, None when no target was asked for
+    y: np.ndarray | None  # (n,) float64 for one target, (n, k) for k; None when no target was asked for
     feature_names: list[str]
-    target_name: str | None
+    target_name: str | list[str] | None
     dropped_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # 1-based data rows (drop_nan)
 
     def dropped_text(self) -> str:
@@ -86,22 +86,24 @@ def _check_header(path: Path, names: list[str], delimiter: str) -> None:
                                  f"--delimiter {separator!r} (delimiter= in read_table)")
 
 
-def _select(path: Path, names: list[str], target: str | None, features: Sequence[str] | None,
+def _select(path: Path, names: list[str], targets: list[str], features: Sequence[str] | None,
             exclude: Sequence[str]) -> list[str]:
     """The feature columns, in the order asked for (``features``) or of the file, without ``exclude``."""
     for name in [*(features or ()), *exclude]:
         if name not in names:
             raise ValueError(f"column {name!r} is not in {path}; its columns are {names}")
-    if target is not None and target in (features or ()):
-        raise ValueError(f"the target column {target!r} cannot also be a feature")
-    chosen = list(features) if features else [n for n in names if n != target]
+    for target in targets:
+        if target in (features or ()):
+            raise ValueError(f"the target column {target!r} cannot also be a feature")
+    chosen = list(features) if features else [n for n in names if n not in targets]
     return [n for n in chosen if n not in set(exclude)]
 
 
-def read_table(path: str | Path, target: str | None = None, drop_nan: bool = False, min_rows: int = 2,
+def read_table(path: str | Path, target: str | Sequence[str] | None = None, drop_nan: bool = False, min_rows: int = 2,
                features: Sequence[str] | None = None, exclude: Sequence[str] = (), delimiter: str = ",",
                comment: str | None = None) -> Table:
-    """Read a CSV with a header row. ``target`` names the column to predict; the features are ``features`` (default:
+    """Read a CSV with a header row. ``target`` names the column to predict (a list of names: several, and ``y`` is
+    (n, k)); the features are ``features`` (default:
     every other column) less ``exclude``, so an ID or text column can be left out. ``delimiter`` separates fields;
     lines starting with ``comment`` are skipped. Only the columns used must be numeric."""
     import pyarrow as pa
@@ -119,10 +121,14 @@ def read_table(path: str | Path, target: str | None = None, drop_nan: bool = Fal
                          f"{error.object[error.start:error.start + 1]!r} in a column name): save the file as "
                          f"UTF-8") from None
     _check_header(path, names, delimiter)
-    if target is not None and target not in names:
-        raise ValueError(f"target column {target!r} is not in {path}; its columns are {names}")
-    feature_names = _select(path, names, target, features, exclude)
-    used = [*feature_names, *([target] if target is not None else [])]
+    targets = [] if target is None else [target] if isinstance(target, str) else list(target)
+    for name in targets:
+        if name not in names:
+            raise ValueError(f"target column {name!r} is not in {path}; its columns are {names}")
+    if len(set(targets)) < len(targets):
+        raise ValueError(f"a target column is named twice in {targets}")
+    feature_names = _select(path, names, targets, features, exclude)
+    used = [*feature_names, *targets]
     columns = []
     for name in used:
         column = table.column(name)
@@ -140,5 +146,7 @@ def read_table(path: str | Path, target: str | None = None, drop_nan: bool = Fal
     if values.shape[0] < min_rows:
         raise ValueError(f"{path} has {values.shape[0]} usable row(s); at least {min_rows} are needed")
     n = len(feature_names)
-    return Table(X=values[:, :n], y=values[:, n] if target is not None else None, feature_names=feature_names,
-                 target_name=target, dropped_rows=np.flatnonzero(~keep) + 1)
+    y = None if target is None else values[:, n] if isinstance(target, str) else values[:, n:]
+    return Table(X=values[:, :n], y=y, feature_names=feature_names,
+                 target_name=target if target is None or isinstance(target, str) else targets,
+                 dropped_rows=np.flatnonzero(~keep) + 1)

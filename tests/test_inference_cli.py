@@ -163,3 +163,25 @@ def test_messages_name_what_the_user_typed(tmp_path, capsys):
     assert main(["fit", str(latin), "--target", "masse"]) == 2
     err = capsys.readouterr().err
     assert str(latin) in err and "b'masse,l\\xe4ngd'" in err and "not UTF-8" in err
+
+
+def test_several_targets_give_one_table_each(tmp_path, monkeypatch, capsys):
+    from lawfinder.inference.regressor import Regressor
+
+    monkeypatch.setattr(Regressor, "_model_proposer", lambda self, n, seed, deadline: lambda X, y: [
+        parse(t) for t in ("C * x1 * x2", "x1 + x2", "C * x1")])
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1, 2, 40), rng.uniform(1, 2, 40)
+    path = tmp_path / "two.csv"
+    np.savetxt(path, np.column_stack([a, b, 3 * a * b, a + b]), delimiter=",", header="a,b,p,s", comments="",
+               fmt="%.17g")
+    assert main(["fit", str(path), "--target", "p,s", "--seed", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["p", "s"] and out["p"][0]["sympy"] == "3*a*b" and out["s"][0]["sympy"] == "a + b"
+    saved = tmp_path / "fit.msgpack"
+    assert main(["fit", str(path), "--target", "p,s", "--seed", "0", "--save", str(saved)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("p = f(a, b)") and "\ns = f(a, b)" in text
+    assert Regressor.load(saved).target_names_ == ["p", "s"]
+    assert main(["fit", str(path), "--target", "p,q"]) == 2
+    assert "target column 'q' is not in" in capsys.readouterr().err

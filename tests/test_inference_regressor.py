@@ -342,3 +342,28 @@ def test_python_names_follow_the_documented_rule():
 
     assert python_names(["m", "θ", "_t", "2nd", "lambda", "sin", "pi", "a-b", "a b", "__x__", "%"]) == \
         ("m", "θ", "_t", "x_2nd", "lambda_", "sin_", "pi_", "a_b", "a_b_2", "x", "x_")
+
+
+def test_several_targets_give_one_law_each_as_pysr_does(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.uniform(1, 2, (60, 2)), columns=["a", "b"])
+    Y = pd.DataFrame({"p": 2.5 * X.a * X.b, "s": X.a + np.sin(X.b)})
+    laws = lambda X, y: [parse(t) for t in ("C * x1 * x2", "x1 + sin(x2)", "C * x1")]  # noqa: E731
+    model = Regressor(proposer=laws, random_state=0).fit(X, Y)
+    assert model.target_names_ == ["p", "s"] and len(model.estimators_) == 2
+    assert [str(e) for e in model.sympy()] == ["2.5*a*b", "a + sin(b)"]
+    prediction = model.predict(X[["b", "a"]])
+    assert prediction.shape == (60, 2) and np.allclose(prediction, Y.to_numpy())
+    assert [len(t) for t in model.equations_] == [3, 3] and model.found_ == [True, True]
+    assert model.score(X, Y) == pytest.approx(1.0) and "equations_[1] (s) =" in repr(model)
+    path = tmp_path / "two.msgpack"
+    model.save(path)
+    loaded = Regressor.load(path)
+    assert loaded.target_names_ == ["p", "s"] and np.allclose(loaded.predict(X), prediction)
+    arrays = Regressor(proposer=laws, random_state=0).fit(X.to_numpy(), Y.to_numpy())
+    assert arrays.target_names_ == ["y1", "y2"] and arrays.predict(X.to_numpy()).shape == (60, 2)
+    with pytest.raises(ValueError, match="plot draws one law"):
+        model.plot(X, Y)
+    single = model.fit(X, Y["p"])       # refitting on one target drops the per-target lists
+    assert not hasattr(single, "estimators_") and single.predict(X).shape == (60,)

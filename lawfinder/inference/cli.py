@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 
 from .defaults import MODEL_SELECTION, MODEL_SELECTIONS, N_RESTARTS, N_SAMPLES, PARSIMONY
 
@@ -15,7 +16,8 @@ from .defaults import MODEL_SELECTION, MODEL_SELECTIONS, N_RESTARTS, N_SAMPLES, 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="find formulas for a column of a CSV table (header row names the variables)")
     p.add_argument("data", help="CSV file with a header row")
-    p.add_argument("--target", required=True, help="column to explain; every other column is an input variable")
+    p.add_argument("--target", required=True,
+                   help="column to explain (a,b: several, one law each); every other column is an input variable")
     p.add_argument("--model", help="checkpoint path or preset name (default: the model shipped with lawfinder)")
     p.add_argument("--time-budget", type=float, help="seconds for the whole search (default: no limit)")
     p.add_argument("--json", action="store_true", help="print a JSON list, best first, instead of a table")
@@ -71,13 +73,15 @@ def run_fit(args: argparse.Namespace) -> int:
 
         check_path(args.plot)
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
-    table = read_table(args.data, target=args.target, drop_nan=args.drop_nan, features=args.features,
-                       exclude=args.exclude, delimiter=delimiter, comment=args.comment)
+    targets = _names(args.target)
+    table = read_table(args.data, target=targets[0] if len(targets) == 1 else targets, drop_nan=args.drop_nan,
+                       features=args.features, exclude=args.exclude, delimiter=delimiter, comment=args.comment)
     if not table.feature_names:
-        raise ValueError(f"{args.data} has only the target column {args.target!r}: no input variables")
+        raise ValueError(f"{args.data} has only the target column(s) {args.target!r}: no input variables")
     from .validate import check_target_varies
 
-    check_target_varies(table.y, args.target)
+    for j, name in enumerate(targets):
+        check_target_varies(table.y if len(targets) == 1 else table.y[:, j], name)
     _note(args, table.dropped_text())
     regressor = Regressor(model=args.model, n_samples=args.n_samples, time_budget=args.time_budget,
                           parsimony=args.parsimony, n_restarts=args.restarts, beam_width=args.beam_width,
@@ -87,53 +91,76 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.units:
         from .units import parse_units_option
 
-        units = parse_units_option(args.units, [*table.feature_names, args.target])
+        units = parse_units_option(args.units, [*table.feature_names, *targets])
+    y_units = None if units is None else units.get(targets[0], "") if len(targets) == 1 else \
+        [units.get(n, "") for n in targets]
     try:
-        regressor.fit(table.X, table.y, feature_names=table.feature_names,
-                      **({} if units is None else {"X_units": [units.get(n, "") for n in table.feature_names],
-                                                   "y_units": units.get(args.target, "")}))
+        with warnings.catch_warnings(record=True) as caught:  # each becomes one line, not Python's two
+            warnings.simplefilter("always")
+            regressor.fit(table.X, table.y, feature_names=table.feature_names,
+                          **({} if units is None else {"X_units": [units.get(n, "") for n in table.feature_names],
+                                                       "y_units": y_units}))
     except RuntimeError as error:  # the search found nothing (no valid candidate, budget spent): not bad input
         print(f"lawfinder fit: {error}", file=sys.stderr)
         return 1
-    best = regressor.best_
-    if best.underdetermined:  # fits exactly whatever the law: shown, but never as a law found
-        from .honesty import underdetermined_message
+    for warning in caught:
+        if not str(warning.message).startswith("underdetermined"):  # said below, with the results
+            _note(args, str(warning.message))
+    if len(targets) > 1:
+        regressor.target_names_ = list(targets)  # the header's names, not y1..yk
+    fits = list(zip(targets, regressor.estimators_ if len(targets) > 1 else [regressor]))
+    failures, shown = [], []
+    for name, fit in fits:
+        from .honesty import not_found_message, underdetermined_message
 
-        _print_results(args, table, regressor)
-        print(f"lawfinder fit: {underdetermined_message(best.expression, best.rows, len(best.constants))}",
-              file=sys.stderr)
-        return 1
-    if not regressor.found_:  # worse than the mean: never printed as an answer
-        from .honesty import not_found_message
-
-        print(f"lawfinder fit: {not_found_message(best.expression, best.fvu)}", file=sys.stderr)
-        return 1
-    if args.seed is None and args.json:  # the table's header names the seed
+        best, label = fit.best_, f"{name}: " if len(targets) > 1 else ""
+        if best.underdetermined:  # fits exactly whatever the law: shown, but never as a law found
+            shown.append((name, fit))
+            failures.append(label + underdetermined_message(best.expression, best.rows, len(best.constants)))
+        elif not fit.found_:  # worse than the mean: never printed as an answer
+            failures.append(label + not_found_message(best.expression, best.fvu))
+        else:
+            shown.append((name, fit))
+    if args.seed is None and args.json and not failures:  # the table's header names the seed
         _note(args, f"seed {regressor.random_state_} (pass --seed {regressor.random_state_} to repeat this fit)")
     # Results first: a file that cannot be written must not cost the user the answer.
-    _print_results(args, table, regressor)
+    _print_results(args, table, shown, several=len(targets) > 1)
+    for message in failures:
+        print(f"lawfinder fit: {message}", file=sys.stderr)
+    if failures:
+        return 1
     if args.save:
         regressor.save(args.save)
     if args.plot:
+        if len(targets) > 1:
+            raise ValueError("--plot draws one law: fit one --target to plot it")
         regressor.plot(table.X, table.y, args.plot)
         _note(args, f"plot written to {args.plot}")
     return 0
 
 
-def _print_results(args: argparse.Namespace, table, regressor) -> None:
-    ranked = list(enumerate(regressor.candidates_))
-    shown = ranked[: args.top] if args.top else ranked
-    if regressor.best_index_ not in [i for i, _ in shown]:
-        shown.append((regressor.best_index_, regressor.best_))
+def _print_results(args: argparse.Namespace, table, fits: list, several: bool) -> None:
+    """Each (target name, fitted Regressor)'s best equations: a table, or JSON (a list; an object of lists keyed by
+    target when there are several targets)."""
+    out = {}
+    for position, (name, regressor) in enumerate(fits):
+        ranked = list(enumerate(regressor.candidates_))
+        shown = ranked[: args.top] if args.top else ranked
+        if regressor.best_index_ not in [i for i, _ in shown]:
+            shown.append((regressor.best_index_, regressor.best_))
+        if args.json:
+            keys = ("expression", "sympy", "latex", "fvu", "complexity", "underdetermined")
+            out[name] = [{k: e.to_dict()[k] for k in keys} for _, e in shown]
+            continue
+        if position:
+            print()
+        print(f"{name} = f({', '.join(table.feature_names)}): {len(shown)} best of "
+              f"{regressor.n_candidates_['fitted']} fitted candidates (seed {regressor.random_state_})")
+        if regressor.units_:
+            print(f"units: {regressor.units_.replace('y [', name + ' [', 1)}")
+        print(f"{'pick':>4}  {'#':>3}  {'FVU':>9}  {'len':>3}  expression")
+        for i, e in shown:
+            mark = ">>>>" if i == regressor.best_index_ else ""
+            print(f"{mark:>4}  {i + 1:>3}  {e.fvu:>9.2e}  {e.complexity:>3}  {e.expression}")
     if args.json:
-        keys = ("expression", "sympy", "latex", "fvu", "complexity", "underdetermined")
-        print(json.dumps([{k: e.to_dict()[k] for k in keys} for _, e in shown]))
-        return
-    print(f"{args.target} = f({', '.join(table.feature_names)}): {len(shown)} best of "
-          f"{regressor.n_candidates_['fitted']} fitted candidates (seed {regressor.random_state_})")
-    if regressor.units_:
-        print(f"units: {regressor.units_.replace('y [', args.target + ' [', 1)}")
-    print(f"{'pick':>4}  {'#':>3}  {'FVU':>9}  {'len':>3}  expression")
-    for i, e in shown:
-        mark = ">>>>" if i == regressor.best_index_ else ""
-        print(f"{mark:>4}  {i + 1:>3}  {e.fvu:>9.2e}  {e.complexity:>3}  {e.expression}")
+        print(json.dumps(out if several else next(iter(out.values()), [])))

@@ -2,7 +2,8 @@
 file atomically, so a crash never leaves half a file behind.
 
 The file holds a format tag and version, the estimator's plain parameters, the feature names and every equation
-(skeleton, constants, FVU, complexity, score). A model object or proposer is not saved: a loaded Regressor predicts
+(skeleton, constants, FVU, complexity, score, rows); a fit on several targets holds ``targets``, a name and the
+equations of each. Every field is checked on loading. A model object or proposer is not saved: a loaded Regressor predicts
 from its equations and, to refit, uses the checkpoint path it was given or the shipped model.
 """
 
@@ -31,33 +32,39 @@ def _plain_params(regressor) -> dict[str, Any]:
     return params
 
 
+def _equations_record(regressor) -> dict[str, Any]:
+    return {
+        "feature_names": list(regressor.candidates_[0].feature_names),
+        "n_candidates": dict(getattr(regressor, "n_candidates_", {})),
+        "equations": [
+            {"skeleton": list(e.skeleton), "constants": list(e.constants), "fvu": e.fvu, "complexity": e.complexity,
+             "score": e.objective, "rows": e.rows}  # "score": the ranking objective, as version 1 has always written
+            for e in regressor.candidates_
+        ],
+    }
+
+
 def save_regressor(regressor, path: str | Path) -> None:
+    """One file for a fit on one target or several (then ``targets``: a name and the equations of each)."""
     import msgpack
 
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(regressor, "candidates_")
-    equations = regressor.candidates_
-    record = {
-        "format": FORMAT,
-        "version": VERSION,
-        "params": _plain_params(regressor),
-        "feature_names": list(equations[0].feature_names),
-        "names_given": hasattr(regressor, "feature_names_in_"),
-        "n_candidates": dict(getattr(regressor, "n_candidates_", {})),
-        "equations": [
-            {"skeleton": list(e.skeleton), "constants": list(e.constants), "fvu": e.fvu, "complexity": e.complexity,
-             "score": e.objective, "rows": e.rows}  # "score": the ranking objective, as version 1 has always written
-            for e in equations
-        ],
-    }
+    record = {"format": FORMAT, "version": VERSION, "params": _plain_params(regressor),
+              "names_given": hasattr(regressor, "feature_names_in_")}
+    subs = getattr(regressor, "estimators_", None)
+    if subs:
+        record["feature_names"] = _equations_record(subs[0])["feature_names"]
+        record["targets"] = [{"name": name, **_equations_record(sub)}
+                             for name, sub in zip(regressor.target_names_, subs)]
+    else:
+        record.update(_equations_record(regressor))
     write_bytes(path, msgpack.packb(record, use_bin_type=True))
 
 
 def load_regressor(cls, path: str | Path):
     import msgpack
-
-    from .honesty import law_found
 
     path = Path(path)
     if not path.is_file():
@@ -71,18 +78,34 @@ def load_regressor(cls, path: str | Path):
     if record.get("version") != VERSION:
         raise ValueError(f"{path} has Regressor file version {record.get('version')!r}; this lawfinder reads "
                          f"version {VERSION}")
+    targets = record.get("targets")
+    if targets is None:
+        return _fitted(cls, path, record, record)
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, dict) for t in targets):
+        raise ValueError(f"{path} is a damaged Regressor file (targets must be a non-empty list of records)")
+    subs = [_fitted(cls, path, record, {**target, "feature_names": record.get("feature_names")})
+            for target in targets]
+    regressor = _fitted(cls, path, record, {**targets[0], "feature_names": record.get("feature_names")})
+    names = [target.get("name") for target in targets]
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{path} is a damaged Regressor file (a target's name is not a string: {names!r:.60})")
+    regressor._adopt_targets(subs, names)
+    return regressor
+
+
+def _fitted(cls, path: Path, record: dict, part: dict):
+    """A fitted Regressor from the file's parameters and one target's equations (``part``)."""
+    from .honesty import law_found
+
     try:
-        regressor, names, equations = _read_record(cls, record)
+        regressor, names, equations, counts = _read_record(cls, {**part, "params": record.get("params")})
     except (KeyError, TypeError, AttributeError, OverflowError, ValueError) as error:
         detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
         raise ValueError(f"{path} is a damaged Regressor file ({detail})") from None
     if not equations:
         raise ValueError(f"{path} holds no equations")
     regressor.candidates_ = [e for e in equations if math.isfinite(e.fvu)] or equations
-    try:
-        regressor._choose()
-    except ValueError as error:  # a model_selection this lawfinder does not know
-        raise ValueError(f"{path}: {error}") from None
+    regressor._choose()
     # Files written before "names_given" existed always held names; x1, x2, .. were the defaults, not given ones.
     given = record.get("names_given", list(names) != default_names(len(names)))
     if not isinstance(given, bool):
@@ -91,7 +114,7 @@ def load_regressor(cls, path: str | Path):
         regressor.feature_names_in_ = np.asarray(names, dtype=object)
     regressor._names_from_frame = False
     regressor.n_features_in_ = len(names)
-    regressor.n_candidates_ = dict(record.get("n_candidates", {}))
+    regressor.n_candidates_ = counts
     regressor.found_ = law_found(regressor.best_.fvu) and not regressor.best_.underdetermined
     return regressor
 
@@ -104,7 +127,8 @@ def _typed(value, kinds, what: str):
 
 
 def _read_record(cls, record: dict):
-    """-> (regressor with its parameters, feature names, equations); ValueError naming the first bad field."""
+    """-> (regressor with its parameters, feature names, equations, candidate counts); ValueError naming the first
+    bad field."""
     from ..simplipy import normalize
     from ..simplipy.tokens import is_variable, variable_index
     from .equation import Equation
@@ -140,5 +164,5 @@ def _read_record(cls, record: dict):
             raise ValueError(f"{where} has complexity {complexity} and rows {rows}")
         equations.append(Equation(skeleton, constants, fvu, complexity, objective, names, rows))
     n_candidates = _typed(record.get("n_candidates", {}), (dict,), "n_candidates")
-    record["n_candidates"] = {str(k): _typed(v, (int,), f"n_candidates[{k!r}]") for k, v in n_candidates.items()}
-    return regressor, names, equations
+    counts = {str(k): _typed(v, (int,), f"n_candidates[{k!r}]") for k, v in n_candidates.items()}
+    return regressor, names, equations, counts

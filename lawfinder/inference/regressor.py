@@ -31,7 +31,7 @@ from .ranking import complexity, rank_order, score
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
 from .search import search
 from .units import describe, unit_levels
-from .validate import TooManyVariables, check_fit_data, check_predict_data, check_score_target
+from .validate import TooManyVariables, check_fit_data, check_predict_data, check_score_target, split_targets
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
 
@@ -91,6 +91,11 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y with k columns: k laws, as PySR fits one per column
+        return tags
+
     @classmethod
     def _param_names(cls) -> list[str]:
         return sorted(cls._get_param_names())
@@ -101,7 +106,14 @@ class Regressor(RegressorMixin, BaseEstimator):
         text = super().__repr__(N_CHAR_MAX)
         if not hasattr(self, "candidates_"):
             return text
+        if self._targets():
+            return "\n".join(f"{text}.equations_[{j}] ({name}) =\n{front_text(e.candidates_, e.best_index_)}"
+                             for j, (name, e) in enumerate(zip(self.target_names_, self.estimators_)))
         return f"{text}.equations_ =\n{front_text(self.candidates_, self.best_index_)}"
+
+    def _targets(self) -> list["Regressor"] | None:
+        """The per-target Regressors of a fit on several targets, else None."""
+        return getattr(self, "estimators_", None)
 
     # ---------------------------------------------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any, feature_names: Sequence[str] | None = None, X_units: Sequence[str] | None = None,
@@ -112,6 +124,11 @@ class Regressor(RegressorMixin, BaseEstimator):
         from ..progress import bar
 
         self._check_params()
+        self.__dict__.pop("estimators_", None)
+        self.__dict__.pop("target_names_", None)
+        targets = split_targets(y)
+        if targets is not None:
+            return self._fit_targets(X, targets, feature_names, X_units, y_units)
         X, y, names = check_fit_data(self, X, y, feature_names, self.drop_nan)
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
         seed = draw_seed() if self.random_state is None else int(self.random_state)
@@ -149,6 +166,40 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.units_ = None if levels is None else describe(
             unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
+
+    def _fit_targets(self, X: Any, targets: list[tuple[str, Any]], feature_names, X_units, y_units) -> "Regressor":
+        """One law per target column, each by a clone of this Regressor with the same seed and an equal share of
+        the time budget; the fitted attributes become lists, one entry per target."""
+        from sklearn.base import clone
+
+        if y_units is not None and (isinstance(y_units, str) or len(y_units) != len(targets)):
+            raise ValueError(f"y_units must give one unit per target ({len(targets)}), got {y_units!r}")
+        seed = draw_seed() if self.random_state is None else int(self.random_state)
+        budget = None if self.time_budget is None else self.time_budget / len(targets)
+        subs = []
+        for j, (name, column) in enumerate(targets):
+            sub = clone(self).set_params(random_state=seed, time_budget=budget)
+            try:
+                sub.fit(X, column, feature_names=feature_names, X_units=X_units,
+                        y_units=None if y_units is None else y_units[j])
+            except ValueError as error:
+                raise ValueError(f"target {name!r}: {error}") from None
+            subs.append(sub)
+        self._adopt_targets(subs, [name for name, _ in targets])
+        self.random_state_ = seed
+        return self
+
+    def _adopt_targets(self, subs: list["Regressor"], names: list[str]) -> None:
+        """Take fitted per-target Regressors as this one's fit: ``estimators_``, ``target_names_``, and every fitted
+        attribute as a list with one entry per target."""
+        first = subs[0]
+        self.estimators_, self.target_names_ = subs, list(names)
+        self.n_features_in_ = first.n_features_in_
+        if hasattr(first, "feature_names_in_"):
+            self.feature_names_in_ = first.feature_names_in_
+        self._names_from_frame = first._names_from_frame
+        for attr in ("candidates_", "best_", "best_index_", "found_", "n_candidates_", "units_"):
+            setattr(self, attr, [getattr(sub, attr, None) for sub in subs])
 
     def _choose(self) -> None:
         """``best_`` and ``best_index_`` from ``candidates_`` and ``model_selection``."""
@@ -209,8 +260,11 @@ class Regressor(RegressorMixin, BaseEstimator):
     def equations_(self):
         """Every fitted equation, best ranked first, as a pandas DataFrame (a list of dicts without pandas):
         complexity, loss (FVU), score (PySR's, higher is better; NaN off the Pareto front), objective
-        (log10(FVU) + parsimony * complexity, lower is better), pareto, equation, sympy, latex."""
+        (log10(FVU) + parsimony * complexity, lower is better), pareto, equation, sympy, latex, underdetermined.
+        After a fit on several targets: a list of such tables, one per target."""
         check_is_fitted(self, "candidates_")
+        if self._targets():
+            return [sub.equations_ for sub in self._targets()]
         # SymPy and LaTeX for every row take ~2 ms each: built once per fit, a copy handed out each time.
         cached = getattr(self, "_equations_table", None)
         if cached is None or cached[0] is not self.candidates_:
@@ -220,45 +274,74 @@ class Regressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any, index: int | None = None) -> np.ndarray:
         """Values of the chosen formula (or row ``index`` of ``equations_``) on ``X``; a DataFrame's columns are
-        matched by name."""
+        matched by name. After a fit on several targets: (n, k), one column per target."""
+        if self._targets():
+            return np.column_stack([sub.predict(X, index) for sub in self._targets()])
         equation = self._equation(index)
         X = check_predict_data(self, X, getattr(self, "_names_from_frame", False))
         with np.errstate(all="ignore"):
             return np.asarray(equation(X), dtype=np.float64)
 
     def score(self, X: Any, y: Any, index: int | None = None, sample_weight: Any = None) -> float:
-        """Coefficient of determination R^2 of the chosen formula (or row ``index``) on ``(X, y)``."""
+        """Coefficient of determination R^2 of the chosen formula (or row ``index``) on ``(X, y)``; after a fit on
+        several targets, the mean over them (scikit-learn's ``uniform_average``)."""
         from sklearn.metrics import r2_score
 
         prediction = self.predict(X, index)
+        if self._targets():
+            y = np.asarray(y, dtype=np.float64)
+            if y.shape != prediction.shape:
+                raise ValueError(f"y has shape {y.shape} but the fit has {prediction.shape[1]} targets for "
+                                 f"{prediction.shape[0]} rows")
+            if not np.all(np.isfinite(prediction)):
+                return -math.inf
+            return float(r2_score(y, prediction, sample_weight=sample_weight, multioutput="uniform_average"))
         y = check_score_target(y, prediction.shape[0])
         if not np.all(np.isfinite(prediction)):
             return -math.inf  # a formula undefined on some rows explains nothing there
         return float(r2_score(y, prediction, sample_weight=sample_weight))
 
     def sympy(self, index: int | None = None):
-        """The chosen formula (or row ``index``) as a SymPy expression over the feature names."""
+        """The chosen formula (or row ``index``) as a SymPy expression over the feature names (a list of them, one per
+        target, after a fit on several)."""
+        if self._targets():
+            return [sub.sympy(index) for sub in self._targets()]
         return self._equation(index).sympy()
 
     def latex(self, index: int | None = None, precision: int = 3) -> str:
-        """LaTeX of the chosen formula (or row ``index``), constants to ``precision`` significant digits."""
+        """LaTeX of the chosen formula (or row ``index``), constants to ``precision`` significant digits (a list,
+        one per target, after a fit on several)."""
+        if self._targets():
+            return [sub.latex(index, precision) for sub in self._targets()]
         return self._equation(index).latex(precision)
 
     def latex_table(self, precision: int = 3) -> str:
-        """The Pareto front as a LaTeX table (equation, complexity, FVU), simplest first."""
+        """The Pareto front as a LaTeX table (equation, complexity, FVU), simplest first (a list, one per target,
+        after a fit on several)."""
         check_is_fitted(self, "candidates_")
+        if self._targets():
+            return [sub.latex_table(precision) for sub in self._targets()]
         return latex_table(self.candidates_, precision)
 
     def numpy(self, index: int | None = None) -> Equation:
-        """A picklable callable ``f(X) -> y`` for the chosen formula (or row ``index``)."""
+        """A picklable callable ``f(X) -> y`` for the chosen formula (or row ``index``); a list after a fit on
+        several targets."""
+        if self._targets():
+            return [sub.numpy(index) for sub in self._targets()]
         return self._equation(index)
 
     def pytorch(self, index: int | None = None):
-        """The chosen formula (or row ``index``) as a ``torch.nn.Module`` with its constants as parameters."""
+        """The chosen formula (or row ``index``) as a ``torch.nn.Module`` with its constants as parameters; a list
+        after a fit on several targets."""
+        if self._targets():
+            return [sub.pytorch(index) for sub in self._targets()]
         return self._equation(index).pytorch()
 
     def jax(self, index: int | None = None) -> dict:
-        """``{"callable": f, "parameters": constants}`` for jax (``f(X, parameters)``, jit-able); needs jax."""
+        """``{"callable": f, "parameters": constants}`` for jax (``f(X, parameters)``, jit-able); needs jax. A list
+        after a fit on several targets."""
+        if self._targets():
+            return [sub.jax(index) for sub in self._targets()]
         try:
             return self._equation(index).jax()
         except ImportError:
@@ -269,6 +352,9 @@ class Regressor(RegressorMixin, BaseEstimator):
         marked; written to ``path`` when given. Returns the matplotlib figure (needs the ``plots`` extra)."""
         from .plots import plot_fit
 
+        if self._targets():
+            raise ValueError(f"plot draws one law: after a fit on {len(self._targets())} targets, plot one with "
+                             f"model.estimators_[j].plot(X, y[:, j], path)")
         equation = self._equation(index)
         prediction = self.predict(X, index)
         observed = check_score_target(y, prediction.shape[0])

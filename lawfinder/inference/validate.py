@@ -122,6 +122,25 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
     return X, y, names
 
 
+def split_targets(y: Any) -> list[tuple[str, Any]] | None:
+    """``[(name, column), ...]`` when ``y`` holds several targets (a DataFrame of k >= 2 columns, or a 2-D array of
+    k >= 2 columns, named y1..yk), else None (one target, validated as usual)."""
+    if hasattr(y, "columns") and hasattr(y, "iloc"):
+        if len(y.columns) < 2:
+            return None
+        return [(str(name), y.iloc[:, j]) for j, name in enumerate(y.columns)]
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+        return None
+    try:
+        shape = np.shape(y)
+    except ValueError:  # ragged
+        return None
+    if len(shape) != 2 or shape[1] < 2:
+        return None
+    values = np.asarray(y)
+    return [(f"y{j + 1}", values[:, j]) for j in range(shape[1])]
+
+
 def check_target_varies(y: np.ndarray, name: str) -> None:
     """ValueError naming the target when it has one value in every row (a formula has nothing to explain)."""
     if y.size and np.ptp(y) == 0:
