@@ -367,3 +367,39 @@ def test_several_targets_give_one_law_each_as_pysr_does(tmp_path):
         model.plot(X, Y)
     single = model.fit(X, Y["p"])       # refitting on one target drops the per-target lists
     assert not hasattr(single, "estimators_") and single.predict(X).shape == (60,)
+
+
+class _RoundProposer:
+    """Round r proposes its own candidates, so what a search finds depends on how many rounds it ran."""
+
+    ROUNDS = (["C * x1"], ["x1 + x2"], ["C * x1 * sin(x2)"], ["C * x1 * sin(x2) + C"])
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, X, y):
+        self.calls += 1
+        return [parse(t) for t in self.ROUNDS[(self.calls - 1) % len(self.ROUNDS)]]
+
+
+def _found(model):
+    return sorted((e.skeleton, round(e.fvu, 12)) for e in model.candidates_)
+
+
+def test_warm_start_goes_on_from_the_kept_candidates(incline):
+    X, y = incline
+    once = Regressor(proposer=_RoundProposer(), random_state=3, n_rounds=4).fit(X, y)
+    warm = Regressor(proposer=_RoundProposer(), random_state=3, n_rounds=2, warm_start=True)
+    warm.fit(X, y)
+    assert warm.best_.skeleton != tuple(parse("C * x1 * sin(x2)"))       # not yet found after two rounds
+    warm.fit(X, y)
+    assert _found(warm) == _found(once) and warm.best_.expression == once.best_.expression
+    assert warm.n_candidates_["rounds"] == 4 and warm.random_state_ == once.random_state_ == 3
+    cold = Regressor(proposer=_RoundProposer(), random_state=3, n_rounds=2).fit(X, y)
+    cold.fit(X, y)                                     # without warm_start a second fit starts afresh
+    assert cold.n_candidates_["rounds"] == 2
+    with pytest.warns(UserWarning, match="not the data of the previous fit"):
+        warm.fit(X[:100], y[:100])
+    assert warm.n_candidates_["rounds"] == 2
+    with pytest.raises(ValueError, match="n_rounds must be a positive integer"):
+        Regressor(n_rounds=0).fit(X, y)

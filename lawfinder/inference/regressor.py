@@ -42,6 +42,11 @@ class Regressor(RegressorMixin, BaseEstimator):
     model         checkpoint path, preset name with shipped weights, a model object, or None for the shipped model
     n_samples     sequences sampled from the model per fit (Flash-ANSR's ``choices``)
     time_budget   seconds for the whole fit: samples in rounds while time remains (anytime), then the best found
+    n_rounds      sampling rounds of ``n_samples`` each (default: one without a time budget, as many as fit in it
+                  with one; with both, whichever ends first)
+    warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
+                  (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
+                  does; on other data it starts afresh (with a warning)
     parsimony     score = log10(max(FVU, eps)) + parsimony * length (Flash-ANSR's lambda, 0.05)
     n_restarts    Levenberg-Marquardt restarts per candidate, each from constants ~ N(0, 5^2)
     temperature, top_k, top_p   softmax sampling; ``beam_width`` switches to beam search
@@ -68,7 +73,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                  top_p: float | None = None, beam_width: int | None = None, max_length: int = 64,
                  batch_size: int = 128, max_points: int = 1024, n_jobs: int | None = None, drop_nan: bool = False,
                  simplify: bool = True, proposer: Proposer | None = None, device: str = "auto",
-                 random_state: int | None = None, model_selection: str = MODEL_SELECTION, verbose: bool = False):
+                 random_state: int | None = None, model_selection: str = MODEL_SELECTION, verbose: bool = False,
+                 n_rounds: int | None = None, warm_start: bool = False):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -89,6 +95,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.model_selection = model_selection
         self.verbose = verbose
+        self.n_rounds = n_rounds
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -131,7 +139,7 @@ class Regressor(RegressorMixin, BaseEstimator):
             return self._fit_targets(X, targets, feature_names, X_units, y_units)
         X, y, names = check_fit_data(self, X, y, feature_names, self.drop_nan)
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
-        seed = draw_seed() if self.random_state is None else int(self.random_state)
+        resume, seed = self._resumed(X, y, names)
         started = time.time()  # the time budget covers everything, loading the model included
         warning = span_warning(X, y, names)
         if warning:
@@ -139,7 +147,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
             outcome = search(self._round_proposer(X, y, seed), X, y, simplifier, FitConfig(n_restarts=self.n_restarts),
-                             self.parsimony, seed, self.n_jobs, self.time_budget, started)
+                             self.parsimony, seed, self.n_jobs, self.time_budget, started, self.n_rounds, resume)
+            self._search_state = (_fingerprint(X, y, names), seed, outcome.state)
             results = outcome.results
             progress.update()
         lengths = [complexity(r.tokens) for r in results]
@@ -167,6 +176,16 @@ class Regressor(RegressorMixin, BaseEstimator):
             unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
 
+    def _resumed(self, X: np.ndarray, y: np.ndarray, names: Sequence[str]):
+        """(search state to go on from or None, seed): with ``warm_start`` and a previous fit on the same data, that
+        fit's state and seed; else a fresh start (the given random_state, or a new seed)."""
+        previous = getattr(self, "_search_state", None) if self.warm_start else None
+        if previous is not None:
+            if previous[0] == _fingerprint(X, y, names):
+                return previous[2], previous[1]
+            warnings.warn("warm_start: these are not the data of the previous fit; starting afresh", stacklevel=3)
+        return None, draw_seed() if self.random_state is None else int(self.random_state)
+
     def _fit_targets(self, X: Any, targets: list[tuple[str, Any]], feature_names, X_units, y_units) -> "Regressor":
         """One law per target column, each by a clone of this Regressor with the same seed and an equal share of
         the time budget; the fitted attributes become lists, one entry per target."""
@@ -176,9 +195,15 @@ class Regressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"y_units must give one unit per target ({len(targets)}), got {y_units!r}")
         seed = draw_seed() if self.random_state is None else int(self.random_state)
         budget = None if self.time_budget is None else self.time_budget / len(targets)
+        previous = getattr(self, "_previous_targets", None) if self.warm_start else None
+        if previous is None or len(previous) != len(targets):
+            previous = [None] * len(targets)
+        else:
+            seed = previous[0].random_state_
         subs = []
         for j, (name, column) in enumerate(targets):
-            sub = clone(self).set_params(random_state=seed, time_budget=budget)
+            sub = previous[j] or clone(self)
+            sub.set_params(**{**self.get_params(), "random_state": seed, "time_budget": budget})
             try:
                 sub.fit(X, column, feature_names=feature_names, X_units=X_units,
                         y_units=None if y_units is None else y_units[j])
@@ -186,6 +211,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"target {name!r}: {error}") from None
             subs.append(sub)
         self._adopt_targets(subs, [name for name, _ in targets])
+        self._previous_targets = subs
         self.random_state_ = seed
         return self
 
@@ -211,6 +237,8 @@ class Regressor(RegressorMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.n_rounds is not None and (not isinstance(self.n_rounds, (int, np.integer)) or self.n_rounds < 1):
+            raise ValueError(f"n_rounds must be a positive integer or None, got {self.n_rounds!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be a positive number of seconds or None, got {self.time_budget!r}")
         if not (isinstance(self.parsimony, (int, float)) and math.isfinite(self.parsimony) and self.parsimony >= 0):
@@ -373,3 +401,13 @@ class Regressor(RegressorMixin, BaseEstimator):
         from .persist import load_regressor
 
         return load_regressor(cls, path)
+
+
+def _fingerprint(X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> str:
+    """Identifies a fit's data, so that ``warm_start`` goes on only from a fit on the same table."""
+    import hashlib
+
+    digest = hashlib.sha256(np.ascontiguousarray(X).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    digest.update("\x00".join(names).encode())
+    return digest.hexdigest()

@@ -53,6 +53,19 @@ def with_scale(candidates: list[list[str]], y: np.ndarray) -> list[list[str]]:
 
 
 @dataclass
+class SearchState:
+    """What a search has found so far, so that a later call can go on from it (``Regressor(warm_start=True)``):
+    the skeletons already proposed, each formula at its best fit, and the counts."""
+    seen: set = field(default_factory=set)
+    by_formula: dict = field(default_factory=dict)
+    rounds: int = 0
+    proposed: int = 0
+    distinct: int = 0
+    fitted: int = 0
+    skipped: int = 0
+
+
+@dataclass
 class SearchOutcome:
     results: list[FitResult]            # distinct formulas, each at its best fit; FVU on every row for finalists
     proposed: int = 0
@@ -61,6 +74,7 @@ class SearchOutcome:
     rounds: int = 0
     skipped: int = 0                    # dominated by length before fitting
     log: list[str] = field(default_factory=list)
+    state: SearchState | None = None    # to go on from (the counts above are totals over every call)
 
 
 def subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -106,19 +120,25 @@ def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config
 
 def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
            simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
-           time_budget: float | None = None, started: float | None = None) -> SearchOutcome:
+           time_budget: float | None = None, started: float | None = None, rounds: int | None = None,
+           resume: SearchState | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
-    ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). Raises RuntimeError when nothing
+    ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
+    this call (default: one without a time budget, as many as the time allows with one). ``resume`` goes on from an
+    earlier call's ``outcome.state`` on the same data: its formulas compete, its skeletons are not fitted again and
+    the rounds (and so the proposals' and fits' seeds) continue where it stopped. Raises RuntimeError when nothing
     could be fitted (no valid candidate, or the time ran out first)."""
     start = time.time() if started is None else started
     deadline = None if time_budget is None else start + time_budget
     work_deadline = None if time_budget is None else start + time_budget * (1.0 - FINAL_SHARE)
     rng = np.random.default_rng(seed)
     Xf, yf = subsample(X, y, FIT_ROWS, rng)
-    out = SearchOutcome([])
-    seen: set[tuple[str, ...]] = set()
-    by_formula: dict[tuple[str, ...], FitResult] = {}
+    state = resume or SearchState()
+    out = SearchOutcome([], state.proposed, state.distinct, state.fitted, state.rounds, state.skipped)
+    seen: set[tuple[str, ...]] = set(state.seen)
+    by_formula: dict[tuple[str, ...], FitResult] = dict(state.by_formula)
+    first_round = out.rounds
     while True:
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         out.rounds += 1
@@ -138,8 +158,11 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
             key = tuple(r.tokens)
             if key not in by_formula or r.fvu < by_formula[key].fvu:
                 by_formula[key] = r
-        if time_budget is None or not candidates or time.time() >= work_deadline:
+        done = out.rounds - first_round
+        if (rounds is not None and done >= rounds) or (rounds is None and time_budget is None) or not candidates \
+                or (time_budget is not None and time.time() >= work_deadline):
             break
+    out.state = SearchState(seen, dict(by_formula), out.rounds, out.proposed, out.distinct, out.fitted, out.skipped)
     results = list(by_formula.values())
     if not results:
         if out.distinct == 0:
