@@ -61,7 +61,7 @@ def test_equations_dataframe(fitted):
     table = fitted.equations_
     assert isinstance(table, pd.DataFrame)
     assert list(table.columns) == ["complexity", "loss", "score", "objective", "pareto", "equation", "sympy",
-                                   "latex", "underdetermined"]
+                                   "latex", "underdetermined", "raw"]
     assert len(table) == len(fitted.candidates_) and table["loss"].map(math.isfinite).all()
     assert table["objective"].is_monotonic_increasing  # best ranked first, row i is predict(index=i)
     front = table[table["pareto"]].sort_values("complexity")

@@ -403,3 +403,29 @@ def test_warm_start_goes_on_from_the_kept_candidates(incline):
     assert warm.n_candidates_["rounds"] == 2
     with pytest.raises(ValueError, match="n_rounds must be a positive integer"):
         Regressor(n_rounds=0).fit(X, y)
+
+
+def test_answers_are_shown_in_their_shortest_verified_form():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(1, 3, (80, 2))
+    y = X[:, 0] * X[:, 1]
+    roundabout = lambda X, y: [parse("x1 * (x2 - 1) + x1"), parse("x1 + x2")]  # noqa: E731
+    model = Regressor(proposer=roundabout, random_state=0).fit(X, y, feature_names=["Q", "O"])
+    raw = model.best_.raw_expression        # as the search found it (the rule simplifier's spelling)
+    assert model.best_.expression == "Q * O" and "O - 1" in raw and raw.count("Q") == 2
+    assert model.best_.complexity == 3 and model.equations_["raw"].iloc[0] == raw
+    np.testing.assert_allclose(model.predict(X), y, rtol=1e-12)
+    as_found = Regressor(proposer=roundabout, random_state=0, simplify=False).fit(X, y, feature_names=["Q", "O"])
+    assert as_found.best_.expression == "Q * (O - 1) + Q" and as_found.best_.raw == ()
+
+
+def test_a_rewrite_that_changes_values_on_the_data_is_refused():
+    from lawfinder.inference.canonical import same_values, shortest_form
+    from lawfinder.inference.fitting import FitResult
+
+    X = np.array([[-1.0], [4.0], [9.0]])
+    kept = FitResult(parse("sqrt(x1) ** 2"), [], 0.0)      # nan at -1: 'x1' would be shorter but differs there
+    assert shortest_form(kept, X) is None
+    assert same_values(np.array([1.0, np.nan]), np.array([1.0, np.nan]))
+    assert not same_values(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+    assert not same_values(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-6]))

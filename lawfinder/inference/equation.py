@@ -36,6 +36,13 @@ class Equation:
     objective: float  # log10(FVU) + parsimony * complexity: Flash-ANSR's ranking, lower is better
     feature_names: tuple[str, ...]
     rows: int = 0  # rows the constants were fitted on (0: not known, e.g. a file from before this field)
+    raw: tuple[str, ...] = ()  # the form the search found (constants written in) when a shorter one replaced it
+
+    @property
+    def raw_expression(self) -> str:
+        """``expression`` of the form the search found, before the canonical pass shortened it (the same when
+        it did not)."""
+        return python_text(self.raw, self.feature_names) if self.raw else self.expression
 
     @property
     def python_names(self) -> dict[str, str]:

@@ -16,7 +16,8 @@ from .defaults import MODEL_SELECTIONS
 from .equation import LATEX_PRECISION, Equation
 from .ranking import FVU_FLOOR
 
-TABLE_COLUMNS = ("complexity", "loss", "score", "objective", "pareto", "equation", "sympy", "latex", "underdetermined")
+TABLE_COLUMNS = ("complexity", "loss", "score", "objective", "pareto", "equation", "sympy", "latex", "underdetermined",
+                 "raw")
 
 
 def _loss(equation: Equation) -> float:
@@ -78,7 +79,7 @@ def table_rows(equations: Sequence[Equation], precision: int = LATEX_PRECISION) 
     scores = pareto_scores(equations, mask)
     return [{"complexity": e.complexity, "loss": e.fvu, "score": float(s), "objective": e.objective,
              "pareto": bool(m), "equation": e.expression, "sympy": e.sympy(), "latex": e.latex(precision),
-             "underdetermined": e.underdetermined}
+             "underdetermined": e.underdetermined, "raw": e.raw_expression}
             for e, m, s in zip(equations, mask, scores)]
 
 

@@ -38,7 +38,7 @@ def _equations_record(regressor) -> dict[str, Any]:
         "n_candidates": dict(getattr(regressor, "n_candidates_", {})),
         "equations": [
             {"skeleton": list(e.skeleton), "constants": list(e.constants), "fvu": e.fvu, "complexity": e.complexity,
-             "score": e.objective, "rows": e.rows}  # "score": the ranking objective, as version 1 has always written
+             "score": e.objective, "rows": e.rows, "raw": list(e.raw)}  # "score": the ranking objective, as version 1 has always written
             for e in regressor.candidates_
         ],
     }
@@ -160,9 +160,15 @@ def _read_record(cls, record: dict):
         complexity = _typed(e["complexity"], (int,), f"{where}'s complexity")
         objective = float(_typed(e["score"], (int, float), f"{where}'s score"))
         rows = _typed(e.get("rows", 0), (int,), f"{where}'s rows")
+        raw = tuple(normalize([_typed(t, (str,), f"a raw token of {where}")
+                               for t in _typed(e.get("raw", []), (list,), f"{where}'s raw form")])) \
+            if e.get("raw") else ()
         if complexity < 1 or rows < 0:
             raise ValueError(f"{where} has complexity {complexity} and rows {rows}")
-        equations.append(Equation(skeleton, constants, fvu, complexity, objective, names, rows))
+        for token in raw:
+            if is_variable(token) and variable_index(token) >= len(names):
+                raise ValueError(f"{where}'s raw form uses {token}, but the file names only {len(names)} feature(s)")
+        equations.append(Equation(skeleton, constants, fvu, complexity, objective, names, rows, raw))
     n_candidates = _typed(record.get("n_candidates", {}), (dict,), "n_candidates")
     counts = {str(k): _typed(v, (int,), f"n_candidates[{k!r}]") for k, v in n_candidates.items()}
     return regressor, names, equations, counts

@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 from .candidates import default_simplifier
 from .defaults import MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY
 from .equation import Equation
-from .fitting import FitConfig, draw_seed
+from .canonical import canonical_forms, shown_indices
+from .fitting import FitConfig, draw_seed, substitute
 from .honesty import law_found, span_warning, underdetermined_message
 from .parallel import resolve_n_jobs
 from .ranking import complexity, rank_order, score
@@ -151,6 +152,10 @@ class Regressor(RegressorMixin, BaseEstimator):
             self._search_state = (_fingerprint(X, y, names), seed, outcome.state)
             results = outcome.results
             progress.update()
+        raws: dict = {}
+        if self.simplify:  # the formulas a user sees, in their shortest form that gives the same values
+            results, raws = canonical_forms(results, shown_indices(results, self.parsimony), X,
+                                            None if self.time_budget is None else started + self.time_budget)
         lengths = [complexity(r.tokens) for r in results]
         order = rank_order([r.fvu for r in results], lengths, self.parsimony)
         levels = None
@@ -161,7 +166,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         # Candidates without finite values on these data (log of negatives, overflow) are not equations of them.
         self.candidates_ = [
             Equation(tuple(results[i].tokens), tuple(results[i].constants), float(results[i].fvu), lengths[i],
-                     score(results[i].fvu, lengths[i], self.parsimony), tuple(names), X.shape[0])
+                     score(results[i].fvu, lengths[i], self.parsimony), tuple(names), X.shape[0],
+                     tuple(substitute(raws[i].tokens, raws[i].constants)) if i in raws else ())
             for i in order if math.isfinite(results[i].fvu)
         ]
         self._choose()

@@ -1,0 +1,109 @@
+"""The simplest form of each answer: the few formulas a user sees, rewritten by SymPy and kept when shorter.
+
+The rule-based simplifier stays fast for training; the Pareto front of one fit is a dozen formulas and can afford
+SymPy. Each front formula (constants written in) goes through ``expand``, ``factor``, ``cancel`` and ``together``; a
+rewrite replaces it only when it has fewer tokens **and** gives the same values on the user's rows (relative 1e-9,
+non-finite where the original is), so an answer never changes, only its spelling: ``Q*(O - 1) + Q`` becomes
+``O*Q``. Numbers that are not integers become fitted constants again (``<constant>``), integers stay literals. The
+pass stops at the fit's deadline; formulas it did not reach keep their form.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Sequence
+
+import numpy as np
+
+from ..simplipy import CONSTANT, compile as compile_tokens, from_sympy, to_sympy
+from ..simplipy.tokens import is_number, number_value
+from .fitting import FitResult, substitute
+
+REWRITES = ("expand", "factor", "cancel", "together")
+CHECK_ROWS = 512       # rows the rewrite is checked on (a fixed subsample of larger tables)
+RTOL = 1e-9
+
+
+def _as_skeleton(tokens: Sequence[str]) -> tuple[list[str], list[float]]:
+    """Literal tokens -> a skeleton whose non-integer numbers are ``<constant>`` placeholders, and their values."""
+    skeleton, constants = [], []
+    for token in tokens:
+        if is_number(token) and not float(number_value(token)).is_integer():
+            skeleton.append(CONSTANT)
+            constants.append(float(number_value(token)))
+        else:
+            skeleton.append(token)
+    return skeleton, constants
+
+
+def _values(skeleton: Sequence[str], constants: Sequence[float], X: np.ndarray) -> np.ndarray | None:
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(compile_tokens(list(skeleton))(X, list(constants)), dtype=np.float64)
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+        return None
+
+
+def same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two formulas' values agree on every row: equal where finite (relative ``RTOL``), non-finite alike."""
+    finite = np.isfinite(a)
+    if a.shape != b.shape or not np.array_equal(finite, np.isfinite(b)):
+        return False
+    scale = float(np.max(np.abs(a[finite]), initial=0.0))
+    return bool(np.allclose(a[finite], b[finite], rtol=RTOL, atol=RTOL * scale))
+
+
+def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
+    """``result`` in a shorter form that gives the same values on ``X``, or None when no rewrite is shorter."""
+    import sympy as sp
+
+    raw = _values(result.tokens, result.constants, X)
+    if raw is None:
+        return None
+    try:
+        expr = to_sympy(substitute(result.tokens, result.constants))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    best = None
+    for name in REWRITES:
+        try:
+            tokens = from_sympy(getattr(sp, name)(expr))
+        except Exception:  # noqa: BLE001 - a SymPy rewrite that fails or yields an unknown function is just skipped
+            continue
+        skeleton, constants = _as_skeleton(tokens)
+        if len(skeleton) >= len(best.tokens if best else result.tokens):
+            continue
+        values = _values(skeleton, constants, X)
+        if values is not None and same_values(raw, values):
+            best = FitResult(skeleton, constants, result.fvu, result.n_restarts)
+    return best
+
+
+def canonical_forms(results: list[FitResult], chosen: Sequence[int], X: np.ndarray,
+                    deadline: float | None = None) -> tuple[list[FitResult], dict[int, FitResult]]:
+    """``results`` with each index of ``chosen`` in its shortest verified form, and {index: its raw result} for the
+    ones that changed. Stops at ``deadline`` (a ``time.time()`` value)."""
+    rows = X if X.shape[0] <= CHECK_ROWS else X[np.linspace(0, X.shape[0] - 1, CHECK_ROWS).astype(int)]
+    out, raws = list(results), {}
+    for i in chosen:
+        if deadline is not None and time.time() >= deadline:
+            break
+        if not math.isfinite(results[i].fvu):
+            continue
+        shorter = shortest_form(results[i], rows)
+        if shorter is not None:
+            out[i], raws[i] = shorter, results[i]
+    return out, raws
+
+
+def shown_indices(results: Sequence[FitResult], parsimony: float) -> list[int]:
+    """The results a user sees first: the Pareto front (complexity vs FVU) and the best by objective."""
+    from types import SimpleNamespace
+
+    from .pareto import pareto_mask
+    from .ranking import complexity, rank_order
+
+    mask = pareto_mask([SimpleNamespace(complexity=complexity(r.tokens), fvu=r.fvu) for r in results])
+    order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
+    return sorted(set(np.flatnonzero(mask).tolist()) | set(order[:1]))
