@@ -15,10 +15,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	RAY_USAGE_STATS_ENABLED=0 $(PYTHON) examples/demo.py
 
+docs-images: $(STAMP)
+	RAY_USAGE_STATS_ENABLED=0 $(PYTHON) docs/make_images.py
+
 results: $(STAMP)
 	$(PYTHON) -m lawfinder bench fastsrb-page
 
 test: $(STAMP)
 	RAY_USAGE_STATS_ENABLED=0 $(PYTHON) -m pytest -q
 
-.PHONY: install demo test results
+.PHONY: install demo test results docs-images
