@@ -45,18 +45,21 @@ def last_step(path: str | Path) -> int | None:
 @contextmanager
 def following_steps(metrics: str | Path, total: int | None, show: bool, desc: str = "training"):
     """A bar that follows the ``step`` of a metrics file another process appends to (the Ray trainer's), polled once
-    a second while the ``with`` body runs."""
+    a second while the ``with`` body runs, and read once more at its end so the bar closes on the last step."""
     if not show:
         yield
         return
     stop = threading.Event()
     progress = bar(total=total, desc=desc, unit="step")
 
+    def refresh() -> None:
+        step = last_step(metrics)
+        if step is not None and step > progress.n:
+            progress.update(step - progress.n)
+
     def poll() -> None:
         while not stop.wait(1.0):
-            step = last_step(metrics)
-            if step is not None and step > progress.n:
-                progress.update(step - progress.n)
+            refresh()
 
     thread = threading.Thread(target=poll, name="lawfinder-progress", daemon=True)
     thread.start()
@@ -65,4 +68,6 @@ def following_steps(metrics: str | Path, total: int | None, show: bool, desc: st
     finally:
         stop.set()
         thread.join()
+        refresh()
+        progress.refresh()  # drawn now: tqdm skips redraws within its minimum interval
         progress.close()

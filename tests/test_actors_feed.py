@@ -5,7 +5,6 @@ step's shapes and trains on it through the loop with the prefetcher."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -33,14 +32,17 @@ def counting_pull(limit=None):
 
 def test_prefetcher_prepares_ahead_in_order_and_stops():
     prepared_in = []
+    sixth = threading.Event()
 
     def prepare(value):
         prepared_in.append(threading.current_thread().name)
+        if len(prepared_in) == 6:
+            sixth.set()
         return value * 10
 
     feed = Prefetcher(counting_pull(), prepare, depth=1)
     assert [feed.next() for _ in range(5)] == [(1, 10), (0, 20), (1, 30), (0, 40), (1, 50)]
-    time.sleep(0.05)
+    assert sixth.wait(timeout=30)   # the thread prepares ahead of the consumer (an event, not a guess at timing)
     # Double buffering: while the consumer holds batch 5, batch 6 is ready and batch 7 is at most being prepared.
     assert 6 <= len(prepared_in) <= 7 and set(prepared_in) == {"lawfinder-prefetch"}
     feed.close()

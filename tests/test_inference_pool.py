@@ -16,7 +16,8 @@ TEMPLATES = ["C * x1 + C", "C * x1 * x2", "C * sin(x2) + C * x1", "C * x1 ** 2 +
 
 
 @pytest.mark.ray
-def test_pool_matches_in_process_and_regressor_uses_it(ray_session):
+def test_pool_matches_in_process_and_regressor_uses_it(ray_session, monkeypatch):
+    from lawfinder.inference.chunks import MIN_CHUNK
     from lawfinder.inference.ray_pool import FitterPool
 
     candidates = [parse(t) for t in TEMPLATES] * 5  # 40: more than one chunk
@@ -30,7 +31,20 @@ def test_pool_matches_in_process_and_regressor_uses_it(ray_session):
     assert [r.tokens for r in pooled] == [r.tokens for r in local]
     assert [r.fvu for r in pooled] == pytest.approx([r.fvu for r in local], rel=1e-9)
 
-    via_ray = Regressor(proposer=lambda X, y: candidates, random_state=5).fit(X, y)
-    here = Regressor(proposer=lambda X, y: candidates, random_state=5, n_jobs=1).fit(X, y)
+    # 24 distinct candidates (the 40 above dedupe to 8, which is below the pool's smallest chunk and fits here).
+    distinct = [parse(f"C * x1 ** {k} + C * x2") for k in range(1, 25)]
+    assert len(distinct) > MIN_CHUNK
+    calls = []
+    real_fit = FitterPool.fit
+
+    def spy(self, *args, **kwargs):
+        calls.append(len(args[0]))
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FitterPool, "fit", spy)
+    via_ray = Regressor(proposer=lambda X, y: distinct, random_state=5, simplify=False).fit(X, y)
+    assert calls and calls[0] == len(distinct)            # the Regressor's constants were fitted on the Ray pool
+    here = Regressor(proposer=lambda X, y: distinct, random_state=5, n_jobs=1, simplify=False).fit(X, y)
+    assert len(calls) == 1                                  # n_jobs=1 fits in this process
     assert [e.fvu for e in via_ray.candidates_] == pytest.approx([e.fvu for e in here.candidates_], rel=1e-9)
     assert np.isfinite(via_ray.best_.fvu)
