@@ -209,10 +209,13 @@ def test_fit_with_n_jobs_joins_a_running_head(gcs_head):
     """The case that failed with "num_cpus and num_gpus must not be provided": fit --n-jobs 2 with RAY_ADDRESS set."""
     address, env = gcs_head
     result = subprocess.run([sys.executable, "-m", "lawfinder", "fit", "examples/ohm.csv", "--target", "V",
-                             "--n-samples", "64", "--n-jobs", "2", "--seed", "0", "--top", "1"], cwd=REPO,
+                             "--n-samples", "256", "--n-jobs", "2", "--seed", "0", "--top", "1"], cwd=REPO,
                             env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "I * R" in result.stdout or "R * I" in result.stdout, result.stdout
+    chosen = next(line for line in result.stdout.splitlines() if line.lstrip().startswith(">>>>"))
+    assert chosen.split()[-3:] in (["I", "*", "R"], ["R", "*", "I"]), result.stdout   # the law, not a part of one
+    port = address.rsplit(":", 1)[1]                        # Ray reports the head by its node IP
+    assert re.search(rf"constants fitted on Ray \([^)]*:{port}\)", result.stderr), result.stderr[-3000:]
 
 
 @pytest.mark.ray

@@ -1,7 +1,8 @@
 """The simplest form of each answer: the few formulas a user sees, rewritten by SymPy and kept when shorter.
 
 The rule-based simplifier stays fast for training; the Pareto front of one fit is a dozen formulas and can afford
-SymPy. Each front formula (constants written in) goes through ``expand``, ``factor``, ``cancel`` and ``together``; a
+SymPy. Each front formula (constants written in) first has every part that reads a variable but is constant on the
+rows replaced by its value (``sin(1e+28 - I)``: the argument rounds to 1e+28 on every row), then goes through ``expand``, ``factor``, ``cancel`` and ``together``; a
 rewrite replaces it only when it has fewer tokens **and** gives the same values on the user's rows (relative 1e-9,
 non-finite where the original is), so an answer never changes, only its spelling: ``Q*(O - 1) + Q`` becomes
 ``O*Q``. Numbers that are not integers become fitted constants again (``<constant>``), integers stay literals. The
@@ -54,6 +55,43 @@ def same_values(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.allclose(a[finite], b[finite], rtol=RTOL, atol=RTOL * scale))
 
 
+def _spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) of every subtree of a prefix token list, outermost first."""
+    from ..simplipy.operators import OPERATORS
+
+    ends = [0] * len(tokens)
+    stack: list[int] = []  # ends of the subtrees read so far, right to left
+    for i in range(len(tokens) - 1, -1, -1):
+        op = OPERATORS.get(tokens[i])
+        end = i + 1
+        for _ in range(op.arity if op else 0):
+            end = stack.pop()
+        ends[i] = end
+        stack.append(end)
+    return [(i, ends[i]) for i in range(len(tokens))]
+
+
+def fold_constant_parts(tokens: list[str], X: np.ndarray) -> list[str]:
+    """Literal tokens with every subtree that reads a variable but is constant on ``X`` (``sin(1e+28 - I)``, whose
+    argument rounds to 1e+28 on every row) replaced by its value."""
+    from ..simplipy.tokens import format_number, is_variable
+
+    out, i = [], 0
+    spans = dict(_spans(tokens))
+    while i < len(tokens):
+        end = spans[i]
+        if end - i > 1 and any(is_variable(t) for t in tokens[i:end]):
+            values = _values(tokens[i:end], [], X)
+            if values is not None and values.size and np.isfinite(values).all() and \
+                    np.ptp(values) <= RTOL * max(abs(float(values[0])), 1e-300):
+                out.append(format_number(float(values[0])))
+                i = end
+                continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
 def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
     """``result`` in a shorter form that gives the same values on ``X``, or None when no rewrite is shorter."""
     import sympy as sp
@@ -61,11 +99,17 @@ def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
     raw = _values(result.tokens, result.constants, X)
     if raw is None:
         return None
-    try:
-        expr = to_sympy(substitute(result.tokens, result.constants))
-    except (ValueError, TypeError, RecursionError):
-        return None
     best = None
+    folded = fold_constant_parts(substitute(result.tokens, result.constants), X)
+    skeleton, constants = _as_skeleton(folded)
+    if len(skeleton) < len(result.tokens):
+        values = _values(skeleton, constants, X)
+        if values is not None and same_values(raw, values):
+            best = FitResult(skeleton, constants, result.fvu, result.n_restarts)
+    try:
+        expr = to_sympy(folded)
+    except (ValueError, TypeError, RecursionError):
+        return best
     for name in REWRITES:
         try:
             tokens = from_sympy(getattr(sp, name)(expr))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 
@@ -28,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"weight of length in the objective log10(FVU) + parsimony*length (default {PARSIMONY})")
     p.add_argument("--restarts", type=int, default=N_RESTARTS,
                    help=f"constant-fit restarts per candidate (default {N_RESTARTS})")
-    p.add_argument("--n-jobs", type=int, help="processes fitting constants (default: all cores; Ray when running)")
+    p.add_argument("--n-jobs", type=int,
+                   help="processes fitting constants (default: all cores; the Ray cluster RAY_ADDRESS names, if set)")
     p.add_argument("--device", default="auto", help="torch device for the model (default auto: CUDA when there)")
     p.add_argument("--units", help='SI units per column, e.g. "V=V,I=A,R=Ohm": consistent formulas rank first')
     p.add_argument("--drop-nan", action="store_true", help="drop rows with NaN/inf instead of stopping")
@@ -87,6 +89,10 @@ def run_fit(args: argparse.Namespace) -> int:
                           parsimony=args.parsimony, n_restarts=args.restarts, beam_width=args.beam_width,
                           n_jobs=args.n_jobs, random_state=args.seed, model_selection=args.model_selection,
                           verbose=wanted(args.quiet), device=args.device)
+    if os.environ.get("RAY_ADDRESS") and args.n_jobs != 1:  # a cluster named: fit constants on it
+        from ..ray_connect import connect
+
+        connect(log_to_driver=False)
     units = None
     if args.units:
         from .units import parse_units_option
@@ -106,6 +112,12 @@ def run_fit(args: argparse.Namespace) -> int:
     for warning in caught:
         if not str(warning.message).startswith("underdetermined"):  # said below, with the results
             _note(args, str(warning.message))
+    places = sorted({place for fit in (regressor.estimators_ if len(targets) > 1 else [regressor])
+                     for place in fit.fitted_on_})
+    if "ray" in places:  # the one place worth a line: a cluster (fitted_on_ tells the others)
+        import ray  # imported already: it fitted the constants
+
+        _note(args, f"constants fitted on Ray ({ray.get_runtime_context().gcs_address})")
     if len(targets) > 1:
         regressor.target_names_ = list(targets)  # the header's names, not y1..yk
     fits = list(zip(targets, regressor.estimators_ if len(targets) > 1 else [regressor]))

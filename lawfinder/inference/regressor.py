@@ -66,7 +66,8 @@ class Regressor(RegressorMixin, BaseEstimator):
     Fitted attributes: ``equations_`` (DataFrame: complexity, loss = FVU, score = PySR's, higher is better,
     objective, pareto, equation, sympy, latex; best ranked first), ``candidates_`` (the same as ``Equation``
     objects), ``best_`` (the chosen one), ``best_index_``, ``n_features_in_``, ``feature_names_in_`` (ndarray of
-    names, when X was a DataFrame or ``feature_names`` were given), ``n_candidates_``, ``random_state_``.
+    names, when X was a DataFrame or ``feature_names`` were given), ``n_candidates_``, ``random_state_``,
+    ``fitted_on_`` (where constants were fitted: "here", "processes", "ray").
     """
 
     def __init__(self, model: Any = None, n_samples: int = N_SAMPLES, time_budget: float | None = None,
@@ -174,6 +175,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.random_state_ = seed
         self.n_candidates_ = {"proposed": outcome.proposed, "distinct": outcome.distinct, "fitted": outcome.fitted,
                               "skipped": outcome.skipped, "rounds": outcome.rounds}
+        self.fitted_on_ = sorted(outcome.fitted_on)  # where constants were fitted: "here", "processes", "ray"
         self.found_ = law_found(self.best_.fvu) and not self.best_.underdetermined
         if self.best_.underdetermined:
             warnings.warn(underdetermined_message(self.best_.expression, X.shape[0], len(self.best_.constants)),

@@ -26,7 +26,7 @@ import numpy as np
 
 from .candidates import prepare_candidates
 from .fitting import FitConfig, FitResult, fvu_at
-from .parallel import fit_all
+from .parallel import backend, fit_all
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from .snapping import snap
 from ..simplipy import CONSTANT
@@ -75,6 +75,7 @@ class SearchOutcome:
     skipped: int = 0                    # dominated by length before fitting
     log: list[str] = field(default_factory=list)
     state: SearchState | None = None    # to go on from (the counts above are totals over every call)
+    fitted_on: set = field(default_factory=set)   # where this call's rounds fitted constants: here, processes, ray
 
 
 def subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -152,6 +153,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         out.skipped += len(candidates) - len(worth)
         # Shorter first: an early exact fit makes every longer candidate dominated.
         worth.sort(key=len)
+        if worth:
+            out.fitted_on.add(backend(n_jobs, len(worth) if len(worth) <= SCREEN_MIN else SCREEN_KEEP))
         fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony)
         out.fitted += len(fitted)
         for r in fitted:
