@@ -185,3 +185,21 @@ def test_several_targets_give_one_table_each(tmp_path, monkeypatch, capsys):
     assert Regressor.load(saved).target_names_ == ["p", "s"]
     assert main(["fit", str(path), "--target", "p,q"]) == 2
     assert "target column 'q' is not in" in capsys.readouterr().err
+
+
+def test_weights_column_weights_the_fit_and_is_no_input(tmp_path, fixed_candidates, capsys):
+    rng = np.random.default_rng(3)
+    m, theta = rng.uniform(0.5, 5, 60), rng.uniform(0, 1.5, 60)
+    F = 9.81 * m * np.sin(theta)
+    F[:10] += 40.0                                                 # ten bad rows, given weight 0
+    w = np.r_[np.zeros(10), np.ones(50)]
+    path = tmp_path / "weighted.csv"
+    np.savetxt(path, np.column_stack([m, theta, w, F]), delimiter=",", header="m,theta,w,F", comments="",
+               fmt="%.17g")
+    assert main(["fit", str(path), "--target", "F", "--weights", "w", "--seed", "0", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["sympy"] == "9.81*m*sin(theta)" and rows[0]["fvu"] < 1e-20 and "w" not in rows[0]["expression"]
+    assert main(["fit", str(path), "--target", "F", "--seed", "0", "--json", "--exclude", "w"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["fvu"] > 1e-3   # unweighted, the bad rows spoil the fit
+    assert main(["fit", str(path), "--target", "F", "--weights", "F"]) == 2
+    assert "also a --target" in capsys.readouterr().err

@@ -429,3 +429,27 @@ def test_a_rewrite_that_changes_values_on_the_data_is_refused():
     assert same_values(np.array([1.0, np.nan]), np.array([1.0, np.nan]))
     assert not same_values(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
     assert not same_values(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-6]))
+
+
+def test_sample_weight_zero_removes_rows_exactly_and_weights_steer_the_fit(incline):
+    X, y = incline
+    spoiled = y.copy()
+    spoiled[:20] += 30.0                                       # twenty rows of a broken sensor
+    w = np.ones_like(y)
+    w[:20] = 0.0
+    weighted = Regressor(proposer=proposer, random_state=0, simplify=False).fit(X, spoiled, sample_weight=w)
+    dropped = Regressor(proposer=proposer, random_state=0, simplify=False).fit(X[20:], spoiled[20:])
+    assert [(e.skeleton, e.constants, e.fvu) for e in weighted.candidates_] == \
+        [(e.skeleton, e.constants, e.fvu) for e in dropped.candidates_]
+    assert weighted.best_.expression == "9.81 * x1 * sin(x2)"
+    # Weights (not zero) pull the linear fit towards the rows they favour.
+    line = lambda X, y: [parse("C * x1 + C")]  # noqa: E731
+    target = np.where(X[:, 0] < 2.5, 2.0 * X[:, 0], 5.0 * X[:, 0])
+    low = Regressor(proposer=line, random_state=0).fit(X, target, sample_weight=np.where(X[:, 0] < 2.5, 1e3, 1.0))
+    high = Regressor(proposer=line, random_state=0).fit(X, target, sample_weight=np.where(X[:, 0] < 2.5, 1.0, 1e3))
+    slope = lambda model: max(abs(c) for c in model.best_.constants)  # noqa: E731
+    assert abs(slope(low) - 2.0) < 0.3 and abs(slope(high) - 5.0) < 0.3
+    with pytest.raises(ValueError, match="sample_weight must be finite and >= 0; row\\(s\\) 1"):
+        Regressor(proposer=line).fit(X, target, sample_weight=np.r_[-1.0, np.ones(len(y) - 1)])
+    with pytest.raises(ValueError, match="one weight per row"):
+        Regressor(proposer=line).fit(X, target, sample_weight=np.ones(3))

@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-jobs", type=int,
                    help="processes fitting constants (default: all cores; the Ray cluster RAY_ADDRESS names, if set)")
     p.add_argument("--device", default="auto", help="torch device for the model (default auto: CUDA when there)")
+    p.add_argument("--weights", metavar="COLUMN",
+                   help="column of row weights (>= 0, e.g. 1/sigma^2): weighted least squares and a weighted FVU")
     p.add_argument("--units", help='SI units per column, e.g. "V=V,I=A,R=Ohm": consistent formulas rank first')
     p.add_argument("--drop-nan", action="store_true", help="drop rows with NaN/inf instead of stopping")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one, printed so the fit can be repeated)")
@@ -76,8 +78,15 @@ def run_fit(args: argparse.Namespace) -> int:
         check_path(args.plot)
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
     targets = _names(args.target)
-    table = read_table(args.data, target=targets[0] if len(targets) == 1 else targets, drop_nan=args.drop_nan,
+    if args.weights in targets:
+        raise ValueError(f"--weights {args.weights!r} is also a --target")
+    columns = [*targets, *([args.weights] if args.weights else [])]
+    table = read_table(args.data, target=columns[0] if len(columns) == 1 else columns, drop_nan=args.drop_nan,
                        features=args.features, exclude=args.exclude, delimiter=delimiter, comment=args.comment)
+    weights = None
+    if args.weights:  # read beside the targets, then split off: never an input variable
+        weights = table.y[:, -1]
+        table.y = table.y[:, 0] if len(targets) == 1 else table.y[:, :-1]
     if not table.feature_names:
         raise ValueError(f"{args.data} has only the target column(s) {args.target!r}: no input variables")
     from .validate import check_target_varies
@@ -103,7 +112,7 @@ def run_fit(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:  # each becomes one line, not Python's two
             warnings.simplefilter("always")
-            regressor.fit(table.X, table.y, feature_names=table.feature_names,
+            regressor.fit(table.X, table.y, feature_names=table.feature_names, sample_weight=weights,
                           **({} if units is None else {"X_units": [units.get(n, "") for n in table.feature_names],
                                                        "y_units": y_units}))
     except RuntimeError as error:  # the search found nothing (no valid candidate, budget spent): not bad input

@@ -67,11 +67,32 @@ class FitResult:
     n_restarts: int = 0  # restarts actually run (fewer than asked when one was exact)
 
 
-def fvu_of(y_hat: np.ndarray, y: np.ndarray, var_y: float) -> float:
-    """Fraction of variance unexplained, ``mean((y_hat - y)^2) / var(y)``; inf where the candidate is not finite."""
+def normalized_weights(w: np.ndarray | None, n: int) -> np.ndarray | None:
+    """Row weights scaled to mean 1 (None stays None: every row counts once). Weighted least squares then minimises
+    ``mean(w (f - y)^2)``, and with all weights equal everything is exactly as unweighted."""
+    if w is None:
+        return None
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError(f"row weights must be {n} positive finite numbers")
+    return w / w.mean()
+
+
+def weighted_var(y: np.ndarray, w: np.ndarray | None = None) -> float:
+    """``var(y)``, or its weighted form ``mean(w (y - mean_w(y))^2)`` for weights of mean 1."""
+    if w is None:
+        return float(np.var(y))
+    centred = y - float(np.dot(w, y)) / y.shape[0]
+    return float(np.dot(w, centred * centred)) / y.shape[0]
+
+
+def fvu_of(y_hat: np.ndarray, y: np.ndarray, var_y: float, w: np.ndarray | None = None) -> float:
+    """Fraction of variance unexplained, ``mean((y_hat - y)^2) / var(y)`` (with weights of mean 1:
+    ``mean(w (y_hat - y)^2) / var_w(y)``); inf where the candidate is not finite."""
     with np.errstate(all="ignore"):
         residual = y_hat - y
-        mse = float(np.dot(residual, residual)) / y.shape[0]
+        squares = residual * residual if w is None else w * residual * residual
+        mse = float(np.sum(squares)) / y.shape[0]
     return mse / var_y if math.isfinite(mse) else math.inf
 
 
@@ -107,16 +128,20 @@ class _Piece:
 class _Problem:
     """Projected residuals of one skeleton on one data set, for a batch of nonlinear-constant vectors at once."""
 
-    def __init__(self, tokens: Sequence[str], X: np.ndarray, y: np.ndarray, separated: Separated | None = None):
+    def __init__(self, tokens: Sequence[str], X: np.ndarray, y: np.ndarray, separated: Separated | None = None,
+                 w: np.ndarray | None = None):
         self.tokens = list(tokens)
+        # Weighted least squares as ordinary least squares on rows scaled by sqrt(w): the target and every basis
+        # column are multiplied by it, so the projection and LM minimise sum(w (f - y)^2).
+        self.root_w = None if w is None else np.sqrt(w)
         self.sep = separate(tokens) if separated is None else separated
         self.k = len(self.sep.nonlinear)
         self.m = len(self.sep.basis)
         self.n_constants = sum(1 for t in tokens if t == CONSTANT)
         self.n = y.shape[0]
         # Dividing by the spread (and, below, by each column's norm) makes 1e30 and 1e-30 data fit like data near 1.
-        self.y_scale = float(np.std(y)) or float(np.max(np.abs(y))) or 1.0
-        self.t = y / self.y_scale
+        self.y_scale = math.sqrt(weighted_var(y, w)) or float(np.max(np.abs(y))) or 1.0
+        self.t = y / self.y_scale if w is None else self.root_w * y / self.y_scale
         position = {c: i for i, c in enumerate(self.sep.nonlinear)}
         columns = [X]
         width = X.shape[1]
@@ -141,9 +166,13 @@ class _Problem:
             self.pieces.append(_Piece(f, positions, values))
 
     def _piece_values(self, piece: _Piece, B: np.ndarray) -> np.ndarray:
+        """A piece's values on every row for each row of ``B`` (G, n), scaled by sqrt(w) when weighted."""
         if piece.values is not None:
-            return np.broadcast_to(piece.values, (B.shape[0], self.n))
-        value = piece.f(self.X, B[:, piece.positions].T[:, :, None])
+            value = piece.values
+        else:
+            value = piece.f(self.X, B[:, piece.positions].T[:, :, None])
+        if self.root_w is not None:
+            value = self.root_w * value
         if isinstance(value, np.ndarray) and value.shape == (B.shape[0], self.n):
             return value
         return np.broadcast_to(np.asarray(value, dtype=np.float64), (B.shape[0], self.n))
@@ -266,53 +295,63 @@ class _Problem:
         return out
 
 
-def _subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator,
+              w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """At most ``rows`` rows, drawn without replacement (the table itself when it is small enough), with their
+    weights scaled to mean 1 again."""
     if X.shape[0] <= rows:
-        return X, y
+        return X, y, w
     idx = np.sort(rng.choice(X.shape[0], rows, replace=False))
-    return X[idx], y[idx]
+    return X[idx], y[idx], None if w is None else normalized_weights(w[idx], rows)
 
 
 def fit_constants(tokens: Sequence[str], X: np.ndarray, y: np.ndarray, config: FitConfig | None = None,
-                  rng: np.random.Generator | None = None, var_y: float | None = None) -> FitResult:
-    """Fit the ``<constant>``s of one skeleton to ``y`` by least squares: linear ones solved exactly, nonlinear ones
-    the best of ``config.n_restarts`` LM runs. ``X`` is (n, d) float64, ``y`` (n,) float64, both finite.
+                  rng: np.random.Generator | None = None, var_y: float | None = None,
+                  w: np.ndarray | None = None) -> FitResult:
+    """Fit the ``<constant>``s of one skeleton to ``y`` by least squares (weighted by ``w`` when given): linear ones
+    solved exactly, nonlinear ones the best of ``config.n_restarts`` LM runs. ``X`` is (n, d) float64, ``y`` (n,)
+    float64, both finite; ``w`` (n,) positive.
 
     The returned FVU is that of the skeleton with the returned constants, evaluated on all rows."""
     config = config or FitConfig()
     rng = rng if rng is not None else np.random.default_rng()
     tokens = normalize(tokens)
-    var_y = float(np.var(y)) if var_y is None else var_y
+    w = normalized_weights(w, y.shape[0])
+    var_y = weighted_var(y, w) if var_y is None else var_y
     if not var_y > 0:
         raise ValueError("the target is constant (zero variance): FVU is undefined")
     with np.errstate(all="ignore"):
-        return _fit(tokens, X, y, config, rng, var_y)
+        return _fit(tokens, X, y, config, rng, var_y, w)
 
 
-def fvu_at(tokens: list[str], constants: list[float], X: np.ndarray, y: np.ndarray, var_y: float) -> float:
+def fvu_at(tokens: list[str], constants: list[float], X: np.ndarray, y: np.ndarray, var_y: float,
+           w: np.ndarray | None = None) -> float:
     """FVU of ``tokens`` on ``(X, y)`` at the given constants (no fit); callers hold ``np.errstate``."""
-    return fvu_of(compile_tokens(tokens)(X, constants), y, var_y)
+    return fvu_of(compile_tokens(tokens)(X, constants), y, var_y, w)
 
 
 def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng: np.random.Generator,
-         var_y: float) -> FitResult:
+         var_y: float, w: np.ndarray | None = None) -> FitResult:
     n_constants = sum(1 for t in tokens if t == CONSTANT)
     if n_constants == 0:
-        return FitResult(tokens, [], fvu_at(tokens, [], X, y, var_y), 0)
+        return FitResult(tokens, [], fvu_at(tokens, [], X, y, var_y, w), 0)
     if n_constants > y.shape[0]:
         # More constants than points: LM cannot run, and any "fit" would only interpolate.
         return FitResult(tokens, [0.0] * n_constants, math.inf, 0)
     separated = separate(tokens)
-    full = _Problem(tokens, X, y, separated)
+    full = _Problem(tokens, X, y, separated, w)
     if full.k == 0:  # every constant linear: one solve, no restarts
         constants = separated.constants(full.exact_coefficients(np.zeros(0)), [], n_constants)
-        return FitResult(tokens, constants, fvu_at(tokens, constants, X, y, var_y), 1)
+        return FitResult(tokens, constants, fvu_at(tokens, constants, X, y, var_y, w), 1)
     # Restarts on a subsample; the best is polished on all rows. The subsample's own spread scales its objective.
-    Xs, ys = _subsample(X, y, config.lm_rows, rng)
-    small = full if Xs is X else _Problem(tokens, Xs, ys, separated)
-    exact_sse = config.exact_fvu * ys.shape[0] * float(np.var(ys)) / small.y_scale ** 2
-    scan_problem = small if small.n <= config.scan_rows else _Problem(tokens, *_subsample(Xs, ys, config.scan_rows,
-                                                                                          rng), separated)
+    Xs, ys, ws = subsample(X, y, config.lm_rows, rng, w)
+    small = full if Xs is X else _Problem(tokens, Xs, ys, separated, ws)
+    exact_sse = config.exact_fvu * ys.shape[0] * weighted_var(ys, ws) / small.y_scale ** 2
+    if small.n <= config.scan_rows:
+        scan_problem = small
+    else:
+        Xc, yc, wc = subsample(Xs, ys, config.scan_rows, rng, ws)
+        scan_problem = _Problem(tokens, Xc, yc, separated, wc)
     best_b, best_sse, runs = None, math.inf, 0
     for start in scan_problem.starts(config.n_restarts, config.init_std, rng, config.scan_rounds):
         b, sse = small.lm(start, config)
@@ -326,11 +365,11 @@ def _fit(tokens: list[str], X: np.ndarray, y: np.ndarray, config: FitConfig, rng
         if math.isfinite(sse) or best_b is None:
             best_b = b
     constants = separated.constants(full.exact_coefficients(best_b), best_b, n_constants)
-    return FitResult(tokens, constants, fvu_at(tokens, constants, X, y, var_y), runs)
+    return FitResult(tokens, constants, fvu_at(tokens, constants, X, y, var_y, w), runs)
 
 def fit_candidates(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray,
                    config: FitConfig | None = None, seed: int | None = None, offset: int = 0,
-                   deadline: float | None = None) -> list[FitResult]:
+                   deadline: float | None = None, w: np.ndarray | None = None) -> list[FitResult]:
     """Fit every candidate in turn, in this process; results keep the input order.
 
     Candidate ``i`` draws its restarts from ``default_rng((seed, offset + i))``, so a chunk fitted elsewhere (the
@@ -343,12 +382,13 @@ def fit_candidates(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.nda
     seed = draw_seed() if seed is None else seed
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    var_y = float(np.var(y))
+    w = normalized_weights(w, y.shape[0])
+    var_y = weighted_var(y, w)
     results = []
     for i, tokens in enumerate(candidates):
         if deadline is not None and time.time() > deadline:
             break
-        results.append(fit_constants(tokens, X, y, config, np.random.default_rng((seed, offset + i)), var_y))
+        results.append(fit_constants(tokens, X, y, config, np.random.default_rng((seed, offset + i)), var_y, w))
     return results
 
 

@@ -79,27 +79,29 @@ def _shutdown_pools() -> None:
 
 
 def fit_all(candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray, config: FitConfig | None = None,
-            seed: int | None = None, n_jobs: int | None = None, deadline: float | None = None) -> list[FitResult]:
-    """Fit every candidate's constants (see ``backend``); the same restarts wherever they run, for the same
-    ``seed``. With a ``deadline`` (``time.time()`` value) candidates not started by then are left out."""
+            seed: int | None = None, n_jobs: int | None = None, deadline: float | None = None,
+            w: np.ndarray | None = None) -> list[FitResult]:
+    """Fit every candidate's constants (weighted least squares with row weights ``w``; see ``backend``); the same
+    restarts wherever they run, for the same ``seed``. With a ``deadline`` (``time.time()`` value) candidates not
+    started by then are left out."""
     seed = draw_seed() if seed is None else seed
     where = backend(n_jobs, len(candidates))
     if where == "here":
-        return fit_candidates(candidates, X, y, config, seed, deadline=deadline)
+        return fit_candidates(candidates, X, y, config, seed, deadline=deadline, w=w)
     if where == "ray":
         from .ray_pool import FitterPool
 
         n_workers = None if n_jobs is None else resolve_n_jobs(n_jobs)
-        return FitterPool(n_workers).fit(candidates, X, y, config, seed, deadline)
+        return FitterPool(n_workers).fit(candidates, X, y, config, seed, deadline, w)
     workers = resolve_n_jobs(n_jobs)
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     pool = _process_pool(workers)
     try:
         futures = [pool.submit(fit_candidates, [list(t) for t in candidates[start:stop]], X, y, config, seed, start,
-                               deadline)
+                               deadline, w)
                    for start, stop in chunk_bounds(len(candidates), workers)]
         return [result for future in futures for result in future.result()]
     except BrokenProcessPool:
         _POOL.pop(workers, None)
-        return fit_candidates(candidates, X, y, config, seed, deadline=deadline)
+        return fit_candidates(candidates, X, y, config, seed, deadline=deadline, w=w)

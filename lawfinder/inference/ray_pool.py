@@ -20,10 +20,10 @@ from .chunks import chunk_bounds
 
 @ray.remote(num_cpus=1)
 def _fit_chunk(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
-               offset: int, deadline: float | None) -> tuple[list[FitResult], float, float]:
+               offset: int, deadline: float | None, w: np.ndarray | None = None) -> tuple[list[FitResult], float, float]:
     """-> (results, wall seconds, CPU seconds) of this chunk; the times tell a busy machine from pool overhead."""
     wall, cpu = time.perf_counter(), time.process_time()
-    results = fit_candidates(candidates, X, y, config, seed, offset, deadline)
+    results = fit_candidates(candidates, X, y, config, seed, offset, deadline, w)
     return results, time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -39,14 +39,16 @@ class FitterPool:
 
     def fit(self, candidates: Sequence[Sequence[str]], X: np.ndarray, y: np.ndarray,
             config: FitConfig | None = None, seed: int | None = None,
-            deadline: float | None = None) -> list[FitResult]:
-        """Results in candidate order; each chunk stops at ``deadline``, so late candidates may be missing."""
+            deadline: float | None = None, w: np.ndarray | None = None) -> list[FitResult]:
+        """Results in candidate order (row weights ``w``: weighted least squares); each chunk stops at ``deadline``,
+        so late candidates may be missing."""
         config = config or FitConfig()
         seed = draw_seed() if seed is None else seed
         X_ref = ray.put(np.ascontiguousarray(X, dtype=np.float64))
         y_ref = ray.put(np.ascontiguousarray(y, dtype=np.float64))
+        w_ref = None if w is None else ray.put(np.ascontiguousarray(w, dtype=np.float64))
         refs = [_fit_chunk.remote([list(t) for t in candidates[start:stop]], X_ref, y_ref, config, seed, start,
-                                  deadline)
+                                  deadline, w_ref)
                 for start, stop in chunk_bounds(len(candidates), self.n_workers)]
         chunks = ray.get(refs)
         self.last_stats = {"tasks": len(chunks), "task_wall_seconds": sum(c[1] for c in chunks),

@@ -127,10 +127,12 @@ class Regressor(RegressorMixin, BaseEstimator):
 
     # ---------------------------------------------------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any, feature_names: Sequence[str] | None = None, X_units: Sequence[str] | None = None,
-            y_units: str | None = None) -> "Regressor":
+            y_units: str | None = None, sample_weight: Any = None) -> "Regressor":
         """Find and rank formulas for ``y`` over the columns of ``X``; returns ``self``. ``feature_names`` name the
         columns of an array (a DataFrame's own column names are used otherwise). With units (SI strings such as
-        ``"m/s^2"``, ``inference/units.py``), dimensionally consistent formulas rank before the rest."""
+        ``"m/s^2"``, ``inference/units.py``), dimensionally consistent formulas rank before the rest.
+        ``sample_weight`` (one per row, >= 0, e.g. 1/sigma^2 for known uncertainties) makes the constant fits
+        weighted least squares and the FVU (so the ranking) weighted; rows of weight 0 are left out."""
         from ..progress import bar
 
         self._check_params()
@@ -138,10 +140,10 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.__dict__.pop("target_names_", None)
         targets = split_targets(y)
         if targets is not None:
-            return self._fit_targets(X, targets, feature_names, X_units, y_units)
-        X, y, names = check_fit_data(self, X, y, feature_names, self.drop_nan)
+            return self._fit_targets(X, targets, feature_names, X_units, y_units, sample_weight)
+        X, y, names, w = check_fit_data(self, X, y, feature_names, self.drop_nan, sample_weight)
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
-        resume, seed = self._resumed(X, y, names)
+        resume, seed = self._resumed(X, y, names, w)
         started = time.time()  # the time budget covers everything, loading the model included
         warning = span_warning(X, y, names)
         if warning:
@@ -149,8 +151,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
             outcome = search(self._round_proposer(X, y, seed), X, y, simplifier, FitConfig(n_restarts=self.n_restarts),
-                             self.parsimony, seed, self.n_jobs, self.time_budget, started, self.n_rounds, resume)
-            self._search_state = (_fingerprint(X, y, names), seed, outcome.state)
+                             self.parsimony, seed, self.n_jobs, self.time_budget, started, self.n_rounds, resume, w)
+            self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
             results = outcome.results
             progress.update()
         raws: dict = {}
@@ -184,17 +186,18 @@ class Regressor(RegressorMixin, BaseEstimator):
             unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
 
-    def _resumed(self, X: np.ndarray, y: np.ndarray, names: Sequence[str]):
+    def _resumed(self, X: np.ndarray, y: np.ndarray, names: Sequence[str], w: np.ndarray | None = None):
         """(search state to go on from or None, seed): with ``warm_start`` and a previous fit on the same data, that
         fit's state and seed; else a fresh start (the given random_state, or a new seed)."""
         previous = getattr(self, "_search_state", None) if self.warm_start else None
         if previous is not None:
-            if previous[0] == _fingerprint(X, y, names):
+            if previous[0] == _fingerprint(X, y, names, w):
                 return previous[2], previous[1]
             warnings.warn("warm_start: these are not the data of the previous fit; starting afresh", stacklevel=3)
         return None, draw_seed() if self.random_state is None else int(self.random_state)
 
-    def _fit_targets(self, X: Any, targets: list[tuple[str, Any]], feature_names, X_units, y_units) -> "Regressor":
+    def _fit_targets(self, X: Any, targets: list[tuple[str, Any]], feature_names, X_units, y_units,
+                     sample_weight: Any = None) -> "Regressor":
         """One law per target column, each by a clone of this Regressor with the same seed and an equal share of
         the time budget; the fitted attributes become lists, one entry per target."""
         from sklearn.base import clone
@@ -214,7 +217,7 @@ class Regressor(RegressorMixin, BaseEstimator):
             sub.set_params(**{**self.get_params(), "random_state": seed, "time_budget": budget})
             try:
                 sub.fit(X, column, feature_names=feature_names, X_units=X_units,
-                        y_units=None if y_units is None else y_units[j])
+                        y_units=None if y_units is None else y_units[j], sample_weight=sample_weight)
             except ValueError as error:
                 raise ValueError(f"target {name!r}: {error}") from None
             subs.append(sub)
@@ -411,11 +414,12 @@ class Regressor(RegressorMixin, BaseEstimator):
         return load_regressor(cls, path)
 
 
-def _fingerprint(X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> str:
-    """Identifies a fit's data, so that ``warm_start`` goes on only from a fit on the same table."""
+def _fingerprint(X: np.ndarray, y: np.ndarray, names: Sequence[str], w: np.ndarray | None = None) -> str:
+    """Identifies a fit's data (and weights), so that ``warm_start`` goes on only from a fit on the same table."""
     import hashlib
 
     digest = hashlib.sha256(np.ascontiguousarray(X).tobytes())
     digest.update(np.ascontiguousarray(y).tobytes())
+    digest.update(b"" if w is None else np.ascontiguousarray(w).tobytes())
     digest.update("\x00".join(names).encode())
     return digest.hexdigest()

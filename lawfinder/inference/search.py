@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .candidates import prepare_candidates
-from .fitting import FitConfig, FitResult, fvu_at
+from .fitting import FitConfig, FitResult, fvu_at, normalized_weights, subsample, weighted_var
 from .parallel import backend, fit_all
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from .snapping import snap
@@ -78,14 +78,6 @@ class SearchOutcome:
     fitted_on: set = field(default_factory=set)   # where this call's rounds fitted constants: here, processes, ray
 
 
-def subsample(X: np.ndarray, y: np.ndarray, rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``rows`` rows, drawn without replacement (the table itself when it is small enough)."""
-    if X.shape[0] <= rows:
-        return X, y
-    idx = np.sort(rng.choice(X.shape[0], rows, replace=False))
-    return X[idx], y[idx]
-
-
 def longest_that_can_win(best_score: float, parsimony: float) -> float:
     """Length beyond which not even an exact fit beats ``best_score``."""
     if parsimony <= 0 or not math.isfinite(best_score):
@@ -97,44 +89,47 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
     return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
 
 
-def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float) -> FitResult:
+def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float, w: np.ndarray | None = None) -> FitResult:
     """``r`` with its FVU measured on ``(X, y)`` at its fitted constants (no refit)."""
     with np.errstate(all="ignore"):
-        return FitResult(r.tokens, r.constants, fvu_at(r.tokens, r.constants, X, y, var_y), r.n_restarts)
+        return FitResult(r.tokens, r.constants, fvu_at(r.tokens, r.constants, X, y, var_y, w), r.n_restarts)
 
 
 def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
-               n_jobs: int | None, deadline: float | None, parsimony: float) -> list[FitResult]:
+               n_jobs: int | None, deadline: float | None, parsimony: float,
+               w: np.ndarray | None = None) -> list[FitResult]:
     if len(candidates) <= SCREEN_MIN:
-        return fit_all(candidates, X, y, config, seed, n_jobs, deadline)
+        return fit_all(candidates, X, y, config, seed, n_jobs, deadline, w)
     # Screening: two restarts on SCREEN_ROWS rows, then every screened fit scored on all fit rows (no refit).
-    Xs, ys = subsample(X, y, SCREEN_ROWS, np.random.default_rng(seed))
+    Xs, ys, ws = subsample(X, y, SCREEN_ROWS, np.random.default_rng(seed), w)
     if not np.var(ys) > 0:
-        Xs, ys = X, y
-    var_y = float(np.var(y))
-    screened = [rescored(r, X, y, var_y) for r in fit_all(candidates, Xs, ys, SCREEN, seed, n_jobs, deadline)]
+        Xs, ys, ws = X, y, w
+    var_y = weighted_var(y, w)
+    screened = [rescored(r, X, y, var_y, w) for r in fit_all(candidates, Xs, ys, SCREEN, seed, n_jobs, deadline, ws)]
     order = rank_order([r.fvu for r in screened], [complexity(r.tokens) for r in screened], parsimony)
     keep = [screened[i].tokens for i in order[:SCREEN_KEEP]]
-    full = {tuple(r.tokens): r for r in fit_all(keep, X, y, config, seed, n_jobs, deadline)}
+    full = {tuple(r.tokens): r for r in fit_all(keep, X, y, config, seed, n_jobs, deadline, w)}
     return [full[key] if (key := tuple(r.tokens)) in full and full[key].fvu <= r.fvu else r for r in screened]
 
 
 def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
            simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
            time_budget: float | None = None, started: float | None = None, rounds: int | None = None,
-           resume: SearchState | None = None) -> SearchOutcome:
+           resume: SearchState | None = None, w: np.ndarray | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
     ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
     this call (default: one without a time budget, as many as the time allows with one). ``resume`` goes on from an
     earlier call's ``outcome.state`` on the same data: its formulas compete, its skeletons are not fitted again and
-    the rounds (and so the proposals' and fits' seeds) continue where it stopped. Raises RuntimeError when nothing
-    could be fitted (no valid candidate, or the time ran out first)."""
+    the rounds (and so the proposals' and fits' seeds) continue where it stopped. ``w`` (n,) positive row weights
+    make every fit and FVU weighted. Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
+    ran out first)."""
     start = time.time() if started is None else started
     deadline = None if time_budget is None else start + time_budget
     work_deadline = None if time_budget is None else start + time_budget * (1.0 - FINAL_SHARE)
     rng = np.random.default_rng(seed)
-    Xf, yf = subsample(X, y, FIT_ROWS, rng)
+    w = normalized_weights(w, y.shape[0])
+    Xf, yf, wf = subsample(X, y, FIT_ROWS, rng, w)
     state = resume or SearchState()
     out = SearchOutcome([], state.proposed, state.distinct, state.fitted, state.rounds, state.skipped)
     seen: set[tuple[str, ...]] = set(state.seen)
@@ -155,7 +150,7 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         worth.sort(key=len)
         if worth:
             out.fitted_on.add(backend(n_jobs, len(worth) if len(worth) <= SCREEN_MIN else SCREEN_KEEP))
-        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony)
+        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony, wf)
         out.fitted += len(fitted)
         for r in fitted:
             key = tuple(r.tokens)
@@ -175,29 +170,30 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     if not any(math.isfinite(r.fvu) for r in results):
         raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
                            f"sample more (n_samples) or use a trained model")
-    out.results = finalize(results, X, y, Xf is not X, simplifier, config, parsimony, seed, deadline)
+    out.results = finalize(results, X, y, Xf is not X, simplifier, config, parsimony, seed, deadline, w)
     return out
 
 
 def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bool, simplifier: Callable | None,
-             config: FitConfig, parsimony: float, seed: int, deadline: float | None) -> list[FitResult]:
+             config: FitConfig, parsimony: float, seed: int, deadline: float | None,
+             w: np.ndarray | None = None) -> list[FitResult]:
     """The ``FINALISTS`` best: FVU on every row (when fitted on a subsample), then near-integer constants snapped
     when that scores no worse. Each formula kept once, at its best fit."""
     order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
     results = list(results)
-    var_y = float(np.var(y))
+    var_y = weighted_var(y, w)
     rng = np.random.default_rng(seed)
     for i in order[:FINALISTS]:
         if deadline is not None and time.time() > deadline:
             break
         r = results[i]
         if rescore:
-            r = rescored(r, X, y, var_y)
+            r = rescored(r, X, y, var_y, w)
         # Snapping refits on at most FIT_ROWS rows, and is scored there; rescored below when needed.
-        Xs, ys = subsample(X, y, FIT_ROWS, rng) if rescore else (X, y)
-        snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng)
+        Xs, ys, ws = subsample(X, y, FIT_ROWS, rng, w) if rescore else (X, y, w)
+        snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng, ws)
         if snapped is not r and rescore:
-            snapped = rescored(snapped, X, y, var_y)
+            snapped = rescored(snapped, X, y, var_y, w)
             if score(snapped.fvu, complexity(snapped.tokens), parsimony) > score(r.fvu, complexity(r.tokens),
                                                                                parsimony):
                 snapped = r

@@ -17,7 +17,7 @@ import numpy as np
 from ..simplipy import CONSTANT
 from ..simplipy.tokens import format_number
 from ..simplipy import compile as compile_tokens
-from .fitting import FitConfig, FitResult, fit_constants, fvu_of
+from .fitting import FitConfig, FitResult, fit_constants, fvu_of, normalized_weights, weighted_var
 from .ranking import complexity, score
 
 SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
@@ -57,14 +57,15 @@ def snapped_skeleton(tokens: Sequence[str], constants: Sequence[float], rtol: fl
     return out if changed else None
 
 
-def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray) -> FitResult:
+def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> FitResult:
     """``result`` with each constant rounded to the fewest significant digits (1 to 15) at which the FVU on
     ``(X, y)`` stays within ``DECIMAL_RTOL`` of the fitted one (or at most ``SNAP_EXACT_FVU``); ``result`` itself when
     no constant gets shorter."""
     if not result.constants or not np.isfinite(result.fvu):
         return result
     f = compile_tokens(result.tokens)
-    var_y = float(np.var(y))
+    w = normalized_weights(w, y.shape[0])
+    var_y = weighted_var(y, w)
     if not var_y > 0:
         return result
     allowed = max(result.fvu * (1.0 + DECIMAL_RTOL), result.fvu + SNAP_EXACT_FVU)
@@ -76,7 +77,7 @@ def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray) -> FitRes
                 if short == value:
                     break
                 trial = constants[:i] + [short] + constants[i + 1:]
-                trial_fvu = fvu_of(np.asarray(f(X, trial), dtype=np.float64), y, var_y)
+                trial_fvu = fvu_of(np.asarray(f(X, trial), dtype=np.float64), y, var_y, w)
                 if trial_fvu <= allowed:
                     constants, fvu = trial, trial_fvu
                     break
@@ -86,21 +87,21 @@ def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray) -> FitRes
 
 
 def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
-         config: FitConfig, rng: np.random.Generator) -> FitResult:
+         config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None) -> FitResult:
     """The snapped, simplified and refitted form of ``result`` when it scores at least as well, else ``result``;
     either way with its constants at their shortest decimals (``shortest_decimals``)."""
-    return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng), X, y)
+    return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng, w), X, y, w)
 
 
 def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
-             config: FitConfig, rng: np.random.Generator) -> FitResult:
+             config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None) -> FitResult:
     skeleton = snapped_skeleton(result.tokens, result.constants)
     if skeleton is None:
         return result
     if simplify is not None:
         skeleton = list(simplify(skeleton))
     try:
-        refit = fit_constants(skeleton, X, y, config, rng)
+        refit = fit_constants(skeleton, X, y, config, rng, w=w)
     except ValueError:
         return result
     old = score(result.fvu, complexity(result.tokens), parsimony)

@@ -75,13 +75,37 @@ def _num_rows(X: Any) -> int | None:
         return None
 
 
+def check_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
+    """``sample_weight`` as (n,) float64 (None: every row counts once). ValueError, naming the problem, for another
+    length, NaN/inf, a negative weight or weights that are all zero."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers, one per row") from None
+    if w.ndim == 0:
+        w = np.full(n_rows, float(w))
+    if w.shape != (n_rows,):
+        raise ValueError(f"sample_weight has shape {w.shape} but X has {n_rows} rows: give one weight per row")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise ValueError(f"sample_weight must be finite and >= 0; row(s) {', '.join(str(i + 1) for i in bad[:5])} "
+                         f"are not ({w[bad[0]]!r})")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight is zero in every row: nothing to fit")
+    return w
+
+
 def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] | None = None,
-                   drop_nan: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Validated ``X`` (n, d), ``y`` (n,) and the variable names for ``estimator.fit``; sets ``n_features_in_`` and
-    ``feature_names_in_`` (from a DataFrame's columns or ``feature_names``).
+                   drop_nan: bool = False, sample_weight: Any = None
+                   ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+    """Validated ``X`` (n, d), ``y`` (n,), the variable names and the row weights (None without
+    ``sample_weight``) for ``estimator.fit``; sets ``n_features_in_`` and ``feature_names_in_`` (from a
+    DataFrame's columns or ``feature_names``). Rows of weight 0 are left out: they count for nothing.
 
     Raises ValueError for: non-numeric columns (named), shapes scikit-learn rejects, NaN/inf (naming rows and
-    columns; ``drop_nan=True`` drops those rows instead), fewer than 2 rows, a constant target.
+    columns; ``drop_nan=True`` drops those rows instead), fewer than 2 rows, a constant target, bad weights.
     """
     from sklearn.utils.validation import validate_data
 
@@ -93,9 +117,13 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
         warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
         y_values = _as_float(y, f"target {target_name!r}")
     if y_values.ndim in (1, 2) and y_values.size and y_values.shape[0] == _num_rows(X):
+        w = check_sample_weight(sample_weight, y_values.shape[0])
         keep = check_finite(y_values.reshape(y_values.shape[0], -1), [target_name], drop_nan)
         if not keep.all():
             X, y = _safe_indexing(X, keep), _safe_indexing(y, keep)
+            w = None if w is None else w[keep]
+    else:
+        w = None  # checked below, once X is an array whose rows can be counted
     try:
         X, y = validate_data(estimator, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=False,
                              ensure_min_samples=2)
@@ -106,6 +134,8 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
     # validate_data converts X to float64 but leaves a float32 y as it is, where squares overflow near 1e19 and
     # var(y) = inf would make every candidate's FVU 0.
     y = np.asarray(y, dtype=np.float64)
+    if w is None and sample_weight is not None:
+        w = check_sample_weight(sample_weight, X.shape[0])
     if feature_names is not None:
         names = _column_names(X.shape[1], feature_names)
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
@@ -114,12 +144,14 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
     else:
         names = default_names(X.shape[1])
     keep = check_finite(np.column_stack([X, y]), [*names, target_name], drop_nan)
-    X, y = X[keep], y[keep]
+    if w is not None:
+        keep &= w > 0
+    X, y, w = X[keep], y[keep], None if w is None else w[keep]
     if X.shape[0] < 2:
-        raise ValueError(f"{X.shape[0]} usable row(s) after dropping rows with NaN/inf: at least 2 are needed to "
-                         f"fit a formula")
+        raise ValueError(f"{X.shape[0]} usable row(s) after dropping rows with NaN/inf or weight 0: at least 2 are "
+                         f"needed to fit a formula")
     check_target_varies(y, target_name)
-    return X, y, names
+    return X, y, names, w
 
 
 def split_targets(y: Any) -> list[tuple[str, Any]] | None:
