@@ -92,3 +92,15 @@ def test_a_declarations_file_newer_than_the_build_makes_the_module_stale(tmp_pat
     assert build.stale_modules() == ["mod"]
     os.utime(source, (4000, 4000))
     assert build.stale_modules() == ["mod"]
+
+
+def test_the_compiled_builds_are_there_when_ci_expects_them():
+    """CI compiles at install (.ci/run sets LAWFINDER_EXPECT_COMPILED=1): a compiler failure there, which setup.py
+    turns into a quiet fallback to the sources for users, must fail the run instead of skipping the compiled tests."""
+    if os.environ.get("LAWFINDER_EXPECT_COMPILED") != "1" or native.pure_python_requested():
+        return
+    import importlib
+
+    assert lawfinder.simplipy.BUILD.implementation == "compiled"
+    assert lawfinder.generate.BUILD.implementation == "compiled"
+    importlib.import_module("lawfinder.generate._data_kernels")   # ImportError fails the test
