@@ -128,3 +128,34 @@ def test_the_timed_gate_scores_a_table_too_wide_for_a_model_as_a_failure_and_goe
     assert code == 0 and "3 FastSRB problems (3 eq × 0.3 s" in captured.out
     assert "[shipped] 1/3" in captured.err and "vNRR:error" in captured.err   # too wide for a 1-variable model
     assert "<= 3 variables" in captured.out and "KEPT the shipped model" in captured.out
+
+
+def test_the_command_promotes_a_winner_atomically_and_says_so(tmp_path, capsys, monkeypatch):
+    from lawfinder.evaluation import promote
+
+    card = tmp_path / "card.md"
+    shutil.copy(REPO / "docs" / "model-card.md", card)
+    new, old = tmp_path / "new.pt", tmp_path / "old.pt"
+    torch.manual_seed(4)
+    save_model(new, build_model(get_preset("flash-tiny")), history=[{"date": "d", "device": "cpu", "preset": "p",
+                                                                      "samples": 10, "flops": 1.0}])
+    save_model(old, build_model(get_preset("flash-tiny", max_variables=3)))
+
+    def measured(new_side, old_side, *args, **kwargs):   # the measurement stood in for: the candidate wins clearly
+        new_side.records[:] = wide_and_narrow("n", [1] * 10 + [0] * 66, [1] * 14 + [0] * 25).records
+        old_side.records[:] = wide_and_narrow("o", [1] * 10 + [0] * 66, [0] * 39).records
+        for side in (new_side, old_side):
+            for record in side.records:
+                hit = record["recovered_val"]
+                record.update(seconds=0.1, dataset=0, success=True, recovered_fit=hit, fvu_val=0.0 if hit else 1.0,
+                              fvu_fit=0.0 if hit else 1.0, symbolic=False, length_ratio=1.0, truth_length=3)
+
+    monkeypatch.setattr(promote, "measure", measured)
+    assert main(["bench", "promote", str(new), "--against", str(old), "--card", str(card), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "PROMOTED: wrote" in out and "narrow equations +0" in out
+    assert load_model(old)[1] == get_preset("flash-tiny")           # the shipped file now holds the candidate
+    assert read_metadata(old)["extra"]["promoted"]["from"] == "new.pt"
+    text = card.read_text()
+    assert "**promoted**" in text[:text.index(GATE_MARK)].rstrip().splitlines()[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["card.md", "new.pt", "old.pt"]   # no temporary left
