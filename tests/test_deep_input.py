@@ -3,13 +3,15 @@ that names the maximum depth, never a RecursionError or IndexError."""
 
 from __future__ import annotations
 
+import json
+
 import msgpack
 import numpy as np
 import pytest
 
 from lawfinder.cli import main
 from lawfinder.simplipy import compile_expression, parse, simplify, to_infix, to_latex, to_sympy
-from lawfinder.simplipy.tokens import MAX_DEPTH, depth, normalize, validate
+from lawfinder.simplipy.tokens import MAX_DEPTH, MAX_LEVELS, depth, nesting, normalize, validate
 
 SUM_200 = "+".join(f"x{i % 3 + 1}" for i in range(200))  # left-nested: 199 levels
 NEST_300 = "sin(" * 300 + "x1" + ")" * 300
@@ -46,14 +48,15 @@ def _infix_text(tokens: list[str]) -> str:
 @pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
 @pytest.mark.parametrize("shape, n, ok", [
     ("nested", 200, True), ("nested", MAX_DEPTH, True), ("nested", MAX_DEPTH + 1, False), ("nested", 3000, False),
-    ("sum", 200, True), ("sum", 300, False), ("sum", 3000, False),
+    # A flat sum is one level of real nesting however long, up to MAX_LEVELS terms (issue 33).
+    ("sum", 200, True), ("sum", 300, True), ("sum", MAX_LEVELS, True), ("sum", 3000, False),
 ])
 def test_deep_expressions_work_or_name_the_limit(entry, shape, n, ok):
     tokens = _nested(n) if shape == "nested" else _left_sum(n)
     if ok:
         ENTRY_POINTS[entry](tokens)
     else:
-        with pytest.raises(ValueError, match=DEEP_ERROR):
+        with pytest.raises(ValueError, match=DEEP_ERROR if shape == "nested" else f"the maximum is {MAX_LEVELS}"):
             ENTRY_POINTS[entry](tokens)
 
 
@@ -117,3 +120,23 @@ def test_saved_fit_with_a_deep_skeleton_is_a_one_line_error(tmp_path):
     path.write_bytes(msgpack.packb(record))
     with pytest.raises(ValueError, match=DEEP_ERROR):
         Regressor.load(path)
+
+
+def test_nesting_counts_sums_and_products_once_and_brackets_each_time():
+    assert nesting(parse("x1 + x2 + x3 + x1")) == 1 and depth(parse("x1 + x2 + x3 + x1")) == 3
+    assert nesting(parse("x1 * x2 / x3 * x1 - x2 + x3")) == 2
+    assert nesting(parse("x1 - (x2 - (x3 - x1))")) == 3            # brackets that change the value nest
+    assert nesting(parse("sin(x1 + x2) + x3")) == 3
+    assert nesting(_nested(50)) == depth(_nested(50)) == 50
+
+
+def test_a_users_long_polynomial_parses_prints_simplifies_and_evaluates(table, capsys):
+    poly = " + ".join(f"{k + 0.5}*a**{k % 4 + 1}" for k in range(300))     # 300 terms, as issue 33 tried
+    assert main(["expr", poly, "--data", table, "--target", "y", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    a = np.loadtxt(table, delimiter=",", skiprows=1, usecols=0)[:5]
+    expected = sum((k + 0.5) * a ** (k % 4 + 1) for k in range(300))
+    np.testing.assert_allclose(report["first_values"], expected, rtol=1e-12)
+    assert report["simplified"].count("a**") == 3 and "a" in report["infix"] and "\\cdot" in report["latex"]
+    assert main(["expr", " + ".join(["x1"] * 3000)]) == 2
+    assert f"the maximum is {MAX_LEVELS}" in capsys.readouterr().err

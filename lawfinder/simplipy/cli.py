@@ -21,7 +21,7 @@ def run_expr(args: argparse.Namespace) -> int:
 
     from . import compile_expression, parse, simplify, to_infix, to_latex, to_sympy
     from ..tables import read_table
-    from .tokens import deep_recursion, variable_name, variables
+    from .tokens import deep_recursion, depth, variable_name, variables
 
     table = read_table(args.data, target=args.target) if args.data else None
     names = table.feature_names if table is not None else None
@@ -30,7 +30,7 @@ def run_expr(args: argparse.Namespace) -> int:
         for v in variables(tokens):
             variable_name(v, names)  # x9 on a 2-column table: a one-line error naming x9, not an IndexError
     constants = [float(c) for c in args.constants.split(",") if c.strip()]
-    with deep_recursion():  # SymPy builds and prints recursively, several frames per level
+    with deep_recursion(levels=depth(tokens)):  # SymPy builds and prints recursively, several frames per level
         report = {
             "prefix": tokens,
             "infix": to_infix(tokens, names),

@@ -13,8 +13,8 @@ import re
 from typing import Sequence
 
 from .operators import ALIASES, CONSTANT, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
-from .tokens import (MAX_DEPTH, Tree, check_depth, deep_recursion, format_number, is_number, is_variable, power_spelling, to_tree,
-                     variable_name)
+from .tokens import (MAX_DEPTH, Tree, check_depth, deep_recursion, format_number, is_number, is_variable,
+                     power_spelling, room_for, to_tree, variable_name)
 
 # Function names people write, mapped to table names.
 _FUNCTION_ALIASES = {
@@ -89,7 +89,8 @@ def _infix(node: Tree, names: Sequence[str] | None) -> str:
 
 def to_infix(tokens: Sequence[str], variable_names: Sequence[str] | None = None) -> str:
     """Prefix tokens -> infix text; ``variable_names[i]`` replaces ``x{i+1}`` when given."""
-    return _infix(to_tree(tokens), variable_names)
+    with room_for(tokens):
+        return _infix(to_tree(tokens), variable_names)
 
 
 # ---------------------------------------------------------------------------------------------------------- parsing

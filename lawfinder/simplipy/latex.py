@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .operators import CONSTANT, OPERATORS, PREC_ATOM, PREC_NEG
-from .tokens import Tree, is_variable, to_tree, variable_name
+from .tokens import Tree, is_variable, room_for, to_tree, variable_name
 
 _NAMED = {"pi": "\\pi", "e": "e"}
 
@@ -53,4 +53,5 @@ def _latex(node: Tree, names, counter) -> tuple[str, int]:
 
 def to_latex(tokens: Sequence[str], variable_names: Sequence[str] | None = None) -> str:
     """Prefix tokens -> LaTeX; constants print as ``c_{0}``, ``c_{1}``, .. in order of appearance."""
-    return _latex(to_tree(tokens), variable_names, [0])[0]
+    with room_for(tokens):
+        return _latex(to_tree(tokens), variable_names, [0])[0]

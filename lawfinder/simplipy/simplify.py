@@ -26,7 +26,9 @@ from .operators import ALIASES, CONSTANT, NUMBER_ALIASES, OPERATORS
 from .rules import DEFAULT_PATH, load_rules
 from .rewrite.engine import Engine
 from .rewrite.terms import leaf_number, num_leaf
-from .tokens import MAX_DEPTH, check_depth, is_variable, normalize
+from .tokens import MAX_DEPTH, check_depth, deep_recursion, depth, is_variable, normalize
+
+_FRAMES_PER_LEVEL = 12   # Python frames the simplifier's recursive builders take per level of a binary tree
 
 _ARITY = {name: op.arity for name, op in OPERATORS.items()}
 _ARITY.update({alias: 1 for alias in ALIASES}, rootn=2)
@@ -139,7 +141,9 @@ def simplify(tokens: Sequence[str], *, cache: bool = True) -> list[str]:
     try:
         key = tuple(tokens)
         if len(key) > MAX_DEPTH:
-            check_depth(key)  # the builders recurse once per level
+            check_depth(key)
+            with deep_recursion(_FRAMES_PER_LEVEL, depth(key)):  # the builders recurse once per binary level
+                return list(_cached(key) if cache else _simplify_key(key))
         return list(_cached(key) if cache else _simplify_key(key))
     except TypeError:
         normalize(list(tokens))  # unhashable tokens: raise the positioned ValueError

@@ -14,7 +14,7 @@ from typing import Sequence
 import sympy as sp
 
 from .operators import CONSTANT, OPERATORS, SYMPY_NAMED_NUMBERS
-from .tokens import Tree, format_number, is_variable, power_spelling, to_tree, variable_name
+from .tokens import Tree, format_number, is_variable, power_spelling, room_for, to_tree, variable_name
 
 _FUNCTIONS = {
     sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin", sp.acos: "acos",
@@ -50,7 +50,8 @@ def to_sympy(tokens: Sequence[str], variable_names: Sequence[str] | None = None)
             return sp.Integer(int(token)) if token.lstrip("-").isdigit() else sp.Float(float(token))
         return OPERATORS[token].sympy(*(build(c) for c in node[1:]))
 
-    return build(tree)
+    with room_for(tokens, 20):  # SymPy's constructors take several frames per level
+        return build(tree)
 
 
 def _is_minus_one(e: sp.Expr) -> bool:

@@ -22,6 +22,11 @@ Tree = tuple
 # simplifying accept. The tree code recurses about two Python frames per level; 256 leaves room under Python's
 # default limit of 1,000 and is far beyond any formula the model writes (a 200-term sum is 199 deep).
 MAX_DEPTH = 256
+# A flat sum or product is one level of nesting, but a binary tree as deep as it has terms, and the walkers that
+# recurse (the simplifier's builders, SymPy's printers) take a level per term. Binary levels in all: what they were
+# measured to take with room to spare (sums and products of 800 terms pass every path; 1,600 overflowed the C
+# stack on the 2-core box).
+MAX_LEVELS = 1000
 
 _VARIABLE = re.compile(r"x([1-9][0-9]*)\Z")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -95,24 +100,72 @@ def depth(tokens: Sequence[str]) -> int:
     return deepest
 
 
+_FAMILY = {"+": "+", "-": "+", "*": "*", "/": "*"}
+
+
+def nesting(tokens: Sequence[str]) -> int:
+    """Real nesting: ``depth`` where a sum or product does not nest in the sum or product it continues. The parser
+    writes ``a + b + c`` as ``+ + a b c``, so a flat sum of 300 terms is 299 operators deep but one level of
+    nesting; an operand of ``+``/``-`` that is itself ``+``/``-`` (and of ``*``/``/``, ``*``/``/``) adds no level
+    when it is the left one, or the right one of ``+`` or ``*`` (``a - (b - c)`` does add one: that is brackets)."""
+    deepest = 0
+    # Per open operator: (operands still missing, its level, its family, its token), innermost last.
+    open_ops: list[list] = []
+    for t in tokens:
+        n = _ARITY.get(t, 0) if isinstance(t, str) else 0
+        level = 0
+        if open_ops:
+            parent = open_ops[-1]
+            position = _ARITY.get(parent[3], 0) - parent[0]   # 0 = left operand
+            same = n == 2 and _FAMILY.get(t) is not None and _FAMILY.get(t) == parent[2]
+            continues = same and (position == 0 or parent[3] in ("+", "*"))
+            level = parent[1] if continues else parent[1] + 1
+        if n:
+            level = max(level, 1)
+            open_ops.append([n, level, _FAMILY.get(t) if n == 2 else None, t])
+            deepest = max(deepest, level)
+            continue
+        while open_ops:
+            open_ops[-1][0] -= 1
+            if open_ops[-1][0]:
+                break
+            open_ops.pop()
+    return deepest
+
+
 def check_depth(tokens: Sequence[str]) -> None:
-    """A ValueError naming the limit when ``tokens`` is nested deeper than ``MAX_DEPTH`` (free for short lists)."""
+    """A ValueError naming the limit when ``tokens`` is nested deeper than ``MAX_DEPTH`` (real nesting: a flat sum
+    or product counts once) or deeper than ``MAX_LEVELS`` operators in all (a sum of 1,000 terms); free for short
+    lists."""
     if len(tokens) > MAX_DEPTH:
-        d = depth(tokens)
+        d = nesting(tokens)
         if d > MAX_DEPTH:
             raise ValueError(f"the expression is nested {d} levels deep; the maximum depth is {MAX_DEPTH}")
+        levels = depth(tokens)
+        if levels > MAX_LEVELS:
+            raise ValueError(f"the expression is {levels} operators deep (a sum or product of about that many "
+                             f"terms); the maximum is {MAX_LEVELS}")
 
 
 @contextmanager
-def deep_recursion(frames_per_level: int = 20):
-    """Room for ``MAX_DEPTH`` levels of code that recurses several frames per level (a recursive-descent parser,
-    SymPy's printers); restores Python's limit afterwards."""
+def deep_recursion(frames_per_level: int = 20, levels: int = MAX_DEPTH):
+    """Room for ``levels`` levels (default ``MAX_DEPTH``) of code that recurses several frames per level (a
+    recursive-descent parser, SymPy's printers, the simplifier's builders); restores Python's limit afterwards.
+    A flat sum is one level of nesting but as many levels of a binary tree as it has terms: pass ``depth(tokens)``."""
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, frames_per_level * MAX_DEPTH + 1000))
+    sys.setrecursionlimit(max(limit, frames_per_level * max(levels, MAX_DEPTH) + 1000))
     try:
         yield
     finally:
         sys.setrecursionlimit(limit)
+
+
+def room_for(tokens: Sequence[str], frames_per_level: int = 8):
+    """``deep_recursion`` sized for ``tokens`` when they are long (a sum or product of many terms recurses once per
+    term in the walkers that recurse), else nothing: a context manager either way."""
+    from contextlib import nullcontext
+
+    return deep_recursion(frames_per_level, depth(tokens)) if len(tokens) > MAX_DEPTH else nullcontext()
 
 
 _ARITY = {name: op.arity for name, op in OPERATORS.items()} | {alias: 1 for alias in ALIASES} | {"rootn": 2}
@@ -179,7 +232,8 @@ def normalize(tokens: Iterable[str]) -> list[str]:
         if not isinstance(t, str):
             raise ValueError(f"token at position {i} is {type(t).__name__} {t!r}, expected a string")
     check_depth(tokens)
-    out, end = _native_power(tokens, 0)
+    with room_for(tokens, 4):  # a long sum or product: one recursion level per term
+        out, end = _native_power(tokens, 0)
     if end != len(tokens):
         raise ValueError(
             f"trailing tokens after a complete expression, starting at position {end}: {' '.join(tokens[end:])!r}")
@@ -239,7 +293,8 @@ def to_tree(tokens: Sequence[str], as_written: bool = False) -> Tree:
             return (token,)
         return (token, *(build() for _ in range(n)))
 
-    return build()
+    with room_for(tokens, 4):  # a long sum or product: one recursion level per term
+        return build()
 
 
 def from_tree(tree: Tree) -> list[str]:
