@@ -80,6 +80,12 @@ def test_pipeline_grid_search_and_cross_val_score(ohm):
     search = GridSearchCV(cheap(), {"parsimony": [0.01, 0.1]}, cv=2).fit(X, y)
     assert search.best_params_["parsimony"] in (0.01, 0.1)
     assert search.best_estimator_.best_.expression in ("x1 * x2", "x2 * x1")
+    # The arguments issue 33 added are parameters like the others.
+    assert {"warm_start", "n_rounds"} <= set(cheap().get_params())
+    search = GridSearchCV(cheap(), {"n_rounds": [1, 2], "warm_start": [False, True]}, cv=2).fit(X, y)
+    assert search.best_params_["n_rounds"] in (1, 2) and search.best_score_ > 0.99
+    weighted = cross_val_score(cheap(), X, y, cv=2, params={"sample_weight": np.linspace(1, 2, len(y))})
+    assert np.all(weighted > 0.99)
 
 
 def test_dataframe_columns_are_matched_by_name(ohm):
