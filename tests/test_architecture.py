@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # package graph has no cycle and each tier can be read (and tested) knowing only the tiers below it.
 LAYERS = (
     # leaf utilities: writes, overrides, CSV, Ray, bars, which build (compiled or sources) runs
-    ("atomic", "overrides", "tables", "ray_connect", "progress", "native"),
+    ("atomic", "overrides", "tables", "ray_connect", "progress", "native", "run_lock"),
     ("simplipy",),                      # expressions: token syntax, operator table, parse/print, compile, simplify
     ("model",),                         # tokenizer vocabularies, encoders, decoder, presets, training step, checkpoints
     ("generate", "inference"),          # training data; table -> formulas. Neither imports the other

@@ -91,8 +91,11 @@ def run_train(args: argparse.Namespace) -> int:
     from ..progress import following_steps, wanted
     from .launch import run_job
 
+    from ..run_lock import hold
+
     job = build_job(args)
-    with following_steps(os.path.join(job.out_dir, "metrics.jsonl"), job.loop.max_steps, wanted()):
+    with hold(job.out_dir, "--out"), \
+            following_steps(os.path.join(job.out_dir, "metrics.jsonl"), job.loop.max_steps, wanted()):
         summary = run_job(job)
     if args.json:  # stdout holds the JSON alone: progress and the trainer's lines go to stderr
         print(json.dumps(summary, default=str))

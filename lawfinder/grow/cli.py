@@ -76,12 +76,15 @@ def run_grow(args: argparse.Namespace) -> int:
             raise ValueError(f"--recipe {args.recipe!r}: {error}") from None
     torch.set_num_threads(args.threads)
     stop = threading.Event()
+    from ..run_lock import hold
+
     previous = _stop_on_signals(stop)
     try:
-        result = grow_run(args.state, args.run_dir, args.minutes * 60.0, init_from=init_from, recipe=recipe,
-                          producers=args.producers, device=args.device, seed=args.seed,
-                          save_every_s=args.save_every * 60.0, stop=stop,
-                          report=lambda line: print(line, file=sys.stderr, flush=True))
+        with hold(args.state, "--state"):
+                result = grow_run(args.state, args.run_dir, args.minutes * 60.0, init_from=init_from, recipe=recipe,
+                              producers=args.producers, device=args.device, seed=args.seed,
+                              save_every_s=args.save_every * 60.0, stop=stop,
+                              report=lambda line: print(line, file=sys.stderr, flush=True))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
