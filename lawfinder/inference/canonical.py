@@ -92,8 +92,9 @@ def fold_constant_parts(tokens: list[str], X: np.ndarray) -> list[str]:
     return out
 
 
-def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
-    """``result`` in a shorter form that gives the same values on ``X``, or None when no rewrite is shorter."""
+def shortest_form(result: FitResult, X: np.ndarray, accept=None) -> FitResult | None:
+    """``result`` in a shorter form that gives the same values on ``X`` (and that ``accept`` takes, when given), or
+    None when no rewrite is shorter."""
     import sympy as sp
 
     raw = _values(result.tokens, result.constants, X)
@@ -102,7 +103,7 @@ def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
     best = None
     folded = fold_constant_parts(substitute(result.tokens, result.constants), X)
     skeleton, constants = _as_skeleton(folded)
-    if len(skeleton) < len(result.tokens):
+    if len(skeleton) < len(result.tokens) and (accept is None or accept(skeleton)):
         values = _values(skeleton, constants, X)
         if values is not None and same_values(raw, values):
             best = FitResult(skeleton, constants, result.fvu, result.n_restarts)
@@ -116,7 +117,7 @@ def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
         except Exception:  # noqa: BLE001 - a SymPy rewrite that fails or yields an unknown function is just skipped
             continue
         skeleton, constants = _as_skeleton(tokens)
-        if len(skeleton) >= len(best.tokens if best else result.tokens):
+        if len(skeleton) >= len(best.tokens if best else result.tokens) or (accept is not None and not accept(skeleton)):
             continue
         values = _values(skeleton, constants, X)
         if values is not None and same_values(raw, values):
@@ -125,7 +126,7 @@ def shortest_form(result: FitResult, X: np.ndarray) -> FitResult | None:
 
 
 def canonical_forms(results: list[FitResult], chosen: Sequence[int], X: np.ndarray,
-                    deadline: float | None = None) -> tuple[list[FitResult], dict[int, FitResult]]:
+                    deadline: float | None = None, accept=None) -> tuple[list[FitResult], dict[int, FitResult]]:
     """``results`` with each index of ``chosen`` in its shortest verified form, and {index: its raw result} for the
     ones that changed. Stops at ``deadline`` (a ``time.time()`` value)."""
     rows = X if X.shape[0] <= CHECK_ROWS else X[np.linspace(0, X.shape[0] - 1, CHECK_ROWS).astype(int)]
@@ -135,7 +136,7 @@ def canonical_forms(results: list[FitResult], chosen: Sequence[int], X: np.ndarr
             break
         if not math.isfinite(results[i].fvu):
             continue
-        shorter = shortest_form(results[i], rows)
+        shorter = shortest_form(results[i], rows, accept)
         if shorter is not None:
             out[i], raws[i] = shorter, results[i]
     return out, raws

@@ -32,6 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-jobs", type=int,
                    help="processes fitting constants (default: all cores; the Ray cluster RAY_ADDRESS names, if set)")
     p.add_argument("--device", default="auto", help="torch device for the model (default auto: CUDA when there)")
+    p.add_argument("--binary-operators", type=_names, help="allowed binary operators, e.g. '+,-,*,/' (default: all)")
+    p.add_argument("--unary-operators", type=_names,
+                   help="allowed unary operators, e.g. 'sin,exp,sqrt' (default: all; 'none' for none)")
+    p.add_argument("--maxsize", type=int, help="the most tokens (complexity) a formula may have")
+    p.add_argument("--nested-constraints", type=_json_object, metavar="JSON",
+                   help="""PySR's nested constraints, e.g. '{"sin": {"sin": 0, "cos": 0}}'""")
+    p.add_argument("--required", type=_names, help="columns every formula must use, e.g. 'm,theta'")
     p.add_argument("--weights", metavar="COLUMN",
                    help="column of row weights (>= 0, e.g. 1/sigma^2): weighted least squares and a weighted FVU")
     p.add_argument("--units", help='SI units per column, e.g. "V=V,I=A,R=Ohm": consistent formulas rank first')
@@ -55,6 +62,16 @@ def _names(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
     return names
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error.msg} at character {error.pos}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
 
 
 def _note(args: argparse.Namespace, text: str) -> None:
@@ -97,7 +114,10 @@ def run_fit(args: argparse.Namespace) -> int:
     regressor = Regressor(model=args.model, n_samples=args.n_samples, time_budget=args.time_budget,
                           parsimony=args.parsimony, n_restarts=args.restarts, beam_width=args.beam_width,
                           n_jobs=args.n_jobs, random_state=args.seed, model_selection=args.model_selection,
-                          verbose=wanted(args.quiet), device=args.device)
+                          verbose=wanted(args.quiet), device=args.device, binary_operators=args.binary_operators,
+                          unary_operators=[] if args.unary_operators == ["none"] else args.unary_operators,
+                          maxsize=args.maxsize, nested_constraints=args.nested_constraints,
+                          required_variables=args.required)
     if os.environ.get("RAY_ADDRESS") and args.n_jobs != 1:  # a cluster named: fit constants on it
         from ..ray_connect import connect
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -107,11 +107,13 @@ class SamplingConfig:
 class ModelProposer:
     """Skeletons sampled from ``model`` for one data set; ``deadline`` (``time.time()`` value) stops sampling early."""
 
-    def __init__(self, model, config: SamplingConfig, seed: int, deadline: float | None = None):
+    def __init__(self, model, config: SamplingConfig, seed: int, deadline: float | None = None,
+                 banned_tokens: Sequence[str] = ()):
         self.model = model
         self.config = config
         self.seed = seed
         self.deadline = deadline
+        self.banned_tokens = tuple(banned_tokens)  # operators the user's constraints rule out: never sampled
 
     def __call__(self, X: np.ndarray, y: np.ndarray) -> list[list[str]]:
         import torch
@@ -137,7 +139,8 @@ class ModelProposer:
         memory_mask = self.model.memory_mask(point_mask) if hasattr(self.model, "memory_mask") else None
         max_len = min(cfg.max_len, self.model.config.max_len - 1)
         tokenizer = get_tokenizer(self.model.config.tokenizer)
-        banned = torch.tensor(banned_ids(tokenizer, X.shape[1]), dtype=torch.long, device=device)
+        extra = [tokenizer.index[t] for t in self.banned_tokens if t in tokenizer.index]
+        banned = torch.tensor(banned_ids(tokenizer, X.shape[1]) + extra, dtype=torch.long, device=device)
         if cfg.beam_width:
             ids = beam_search(self.model, memory, memory_mask, cfg.beam_width, max_len, banned)
         else:

@@ -45,6 +45,12 @@ class Regressor(RegressorMixin, BaseEstimator):
     time_budget   seconds for the whole fit: samples in rounds while time remains (anytime), then the best found
     n_rounds      sampling rounds of ``n_samples`` each (default: one without a time budget, as many as fit in it
                   with one; with both, whichever ends first)
+    binary_operators, unary_operators   the operators a formula may use (PySR's names; None: all), e.g.
+                  ``["+", "*", "/"]`` and ``["sin", "exp"]``; unknown names are a one-line error listing the known
+    maxsize       the most tokens (complexity) a formula may have
+    nested_constraints  PySR's: ``{"sin": {"sin": 0, "cos": 0}}`` allows no sin or cos inside a sin
+    required_variables  feature names every formula must use
+                  A returned formula never breaks these; the model is not let to sample ruled-out operators.
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -76,7 +82,9 @@ class Regressor(RegressorMixin, BaseEstimator):
                  batch_size: int = 128, max_points: int = 1024, n_jobs: int | None = None, drop_nan: bool = False,
                  simplify: bool = True, proposer: Proposer | None = None, device: str = "auto",
                  random_state: int | None = None, model_selection: str = MODEL_SELECTION, verbose: bool = False,
-                 n_rounds: int | None = None, warm_start: bool = False):
+                 n_rounds: int | None = None, warm_start: bool = False, binary_operators: Sequence[str] | None = None,
+                 unary_operators: Sequence[str] | None = None, maxsize: int | None = None,
+                 nested_constraints: dict | None = None, required_variables: Sequence[str] | None = None):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -99,6 +107,11 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.n_rounds = n_rounds
         self.warm_start = warm_start
+        self.binary_operators = binary_operators
+        self.unary_operators = unary_operators
+        self.maxsize = maxsize
+        self.nested_constraints = nested_constraints
+        self.required_variables = required_variables
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -142,6 +155,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         if targets is not None:
             return self._fit_targets(X, targets, feature_names, X_units, y_units, sample_weight)
         X, y, names, w = check_fit_data(self, X, y, feature_names, self.drop_nan, sample_weight)
+        constraints = self._constraints(names)
+        accept = (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
         resume, seed = self._resumed(X, y, names, w)
         started = time.time()  # the time budget covers everything, loading the model included
@@ -150,15 +165,21 @@ class Regressor(RegressorMixin, BaseEstimator):
             warnings.warn(warning, stacklevel=2)
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
-            outcome = search(self._round_proposer(X, y, seed), X, y, simplifier, FitConfig(n_restarts=self.n_restarts),
-                             self.parsimony, seed, self.n_jobs, self.time_budget, started, self.n_rounds, resume, w)
+            outcome = search(self._round_proposer(X, y, seed, constraints), X, y, simplifier,
+                             FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, self.time_budget,
+                             started, self.n_rounds, resume, w, accept)
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
-            results = outcome.results
+            # Snapping and simplifying the finalists can write another form: every kept formula keeps the constraints.
+            results = [r for r in outcome.results if accept is None or accept(r.tokens)]
+            if not results:
+                raise RuntimeError("no candidate keeps the constraints (binary_operators, unary_operators, maxsize, "
+                                   "nested_constraints, required_variables); sample more, give more time, or loosen "
+                                   "them")
             progress.update()
         raws: dict = {}
         if self.simplify:  # the formulas a user sees, in their shortest form that gives the same values
             results, raws = canonical_forms(results, shown_indices(results, self.parsimony), X,
-                                            None if self.time_budget is None else started + self.time_budget)
+                                            None if self.time_budget is None else started + self.time_budget, accept)
         lengths = [complexity(r.tokens) for r in results]
         order = rank_order([r.fvu for r in results], lengths, self.parsimony)
         levels = None
@@ -265,13 +286,23 @@ class Regressor(RegressorMixin, BaseEstimator):
         resolve_n_jobs(self.n_jobs)
         check_model_selection(self.model_selection)
 
-    def _round_proposer(self, X: np.ndarray, y: np.ndarray, seed: int):
-        """``propose(round, deadline)`` for ``search``: the user's proposer as it is, or the model, reseeded."""
+    def _constraints(self, names: Sequence[str]):
+        from .constraints import Constraints
+
+        return Constraints.from_params(self.binary_operators, self.unary_operators, self.maxsize,
+                                       self.nested_constraints, self.required_variables, names)
+
+    def _round_proposer(self, X: np.ndarray, y: np.ndarray, seed: int, constraints=None):
+        """``propose(round, deadline)`` for ``search``: the user's proposer as it is, or the model, reseeded (and
+        never sampling an operator the constraints rule out)."""
         if self.proposer is not None:
             return lambda round_, deadline: self.proposer(X, y)
-        from .proposal import in_rounds
+        from .proposal import ModelProposer, in_rounds
 
-        return in_rounds(self._model_proposer(X.shape[1], seed, None), X, y)
+        proposer = self._model_proposer(X.shape[1], seed, None)
+        if constraints is not None and isinstance(proposer, ModelProposer):
+            proposer.banned_tokens = tuple(constraints.banned_tokens())
+        return in_rounds(proposer, X, y)
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load

@@ -73,6 +73,7 @@ class SearchOutcome:
     fitted: int = 0
     rounds: int = 0
     skipped: int = 0                    # dominated by length before fitting
+    refused: int = 0                    # broke the user's constraints (this call)
     log: list[str] = field(default_factory=list)
     state: SearchState | None = None    # to go on from (the counts above are totals over every call)
     fitted_on: set = field(default_factory=set)   # where this call's rounds fitted constants: here, processes, ray
@@ -115,14 +116,16 @@ def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config
 def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
            simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
            time_budget: float | None = None, started: float | None = None, rounds: int | None = None,
-           resume: SearchState | None = None, w: np.ndarray | None = None) -> SearchOutcome:
+           resume: SearchState | None = None, w: np.ndarray | None = None,
+           accept: Callable[[list[str]], bool] | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
     ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
     this call (default: one without a time budget, as many as the time allows with one). ``resume`` goes on from an
     earlier call's ``outcome.state`` on the same data: its formulas compete, its skeletons are not fitted again and
     the rounds (and so the proposals' and fits' seeds) continue where it stopped. ``w`` (n,) positive row weights
-    make every fit and FVU weighted. Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
+    make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted.
+    Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""
     start = time.time() if started is None else started
     deadline = None if time_budget is None else start + time_budget
@@ -139,8 +142,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         out.rounds += 1
         out.proposed += len(raw)
-        candidates = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y)
-                      if tuple(c) not in seen]
+        prepared = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y) if tuple(c) not in seen]
+        candidates = [c for c in prepared if accept is None or accept(c)]
+        out.refused += len(prepared) - len(candidates)
         seen.update(tuple(c) for c in candidates)
         out.distinct += len(candidates)
         limit = longest_that_can_win(_best_score(list(by_formula.values()), parsimony), parsimony)
@@ -163,6 +167,10 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     out.state = SearchState(seen, dict(by_formula), out.rounds, out.proposed, out.distinct, out.fitted, out.skipped)
     results = list(by_formula.values())
     if not results:
+        if out.distinct == 0 and out.refused:
+            raise RuntimeError(f"no candidate keeps the constraints (binary_operators, unary_operators, maxsize, "
+                               f"nested_constraints, required_variables): all {out.refused} broke them; sample more, "
+                               f"give more time, or loosen them")
         if out.distinct == 0:
             raise RuntimeError(f"none of the {out.proposed} proposed sequence(s) is a valid formula over "
                                f"{X.shape[1]} variable(s); sample more (n_samples) or use a trained model")
