@@ -6,31 +6,43 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
-def write_bytes(path: str | os.PathLike, data: bytes, fsync: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (parents created; mode 0644); ``fsync`` also flushes it to disk first."""
+@contextmanager
+def replacing(path: str | os.PathLike, suffix: str = ".tmp"):
+    """For writers that need a file name of their own (matplotlib's ``savefig``, Arrow's file writer): yields a
+    temporary path beside ``path`` (parents created); when the block ends normally it becomes ``path`` (mode 0644)
+    by one rename, and when it raises the temporary file is removed and ``path`` is left as it was. ``suffix`` is the
+    temporary file's ending (``.png`` lets savefig infer the format)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
+        yield Path(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be read by others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
+def write_bytes(path: str | os.PathLike, data: bytes, fsync: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (parents created; mode 0644); ``fsync`` also flushes it to disk first."""
+    with replacing(path) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str, fsync: bool = False) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return write_bytes(path, text.encode("utf-8"))
+    return write_bytes(path, text.encode("utf-8"), fsync)
 
 
 def check_distinct(inputs: dict[str, str | os.PathLike | None], outputs: dict[str, str | os.PathLike | None]) -> None:
@@ -47,6 +59,20 @@ def check_distinct(inputs: dict[str, str | os.PathLike | None], outputs: dict[st
             raise ValueError(f"{role} {os.fspath(path)!r} is the same file as the {kind} {seen[key]}: "
                              f"{'it would be overwritten' if kind == 'input' else 'one would overwrite the other'}")
         seen[key] = role
+
+
+def plain_json(value):
+    """``value`` with every non-finite float (inf, nan: JSON has none) written as None, in dicts, lists and tuples
+    at any depth, so any JSON reader loads the file; NaN means "undefined" there."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v) for v in value]
+    return value
 
 
 class DamagedFile(ValueError):

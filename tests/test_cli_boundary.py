@@ -195,3 +195,20 @@ def test_train_json_prints_only_json_on_stdout(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["step"] == 2
     assert "step 2/2" in done.stderr
+
+
+def test_atomic_replacing_leaves_the_old_file_when_the_writer_fails(tmp_path):
+    from lawfinder.atomic import plain_json, replacing
+
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with replacing(target, suffix=".png") as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("the writer failed")
+    assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+    with replacing(target) as tmp:
+        tmp.write_bytes(b"new")
+    assert target.read_bytes() == b"new" and oct(target.stat().st_mode & 0o777) == "0o644"
+    assert plain_json({"a": [1.0, float("nan"), (float("inf"), 2)], "b": -float("inf")}) == \
+        {"a": [1.0, None, [None, 2]], "b": None}

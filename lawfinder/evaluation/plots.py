@@ -5,8 +5,6 @@ imported here lazily; without it, plotting is skipped with a message.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
@@ -30,13 +28,12 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600
-    os.replace(tmp, path)
+def save_figure(fig, path: Path) -> Path:
+    """Write a matplotlib figure (PNG, 120 dpi, tight) atomically."""
+    from ..atomic import replacing
+
+    with replacing(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
     return path
 
 
@@ -77,7 +74,7 @@ def plot_budget(runs: Sequence[dict], path: Path, plt) -> Path:
     right.set_ylabel("length ratio (predicted / true)")
     right.axhline(1.0, color="grey", lw=0.8, ls="--")
     left.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_axis(runs: Sequence[dict], path: Path, plt, axis: str) -> Path:
@@ -93,7 +90,7 @@ def plot_axis(runs: Sequence[dict], path: Path, plt, axis: str) -> Path:
         ax.set_ylabel(f"{name} [%] (95% CI)")
         ax.grid(alpha=0.3)
     left.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_length(runs: Sequence[dict], path: Path, plt) -> Path:
@@ -119,7 +116,7 @@ def plot_length(runs: Sequence[dict], path: Path, plt) -> Path:
     ax.set_ylabel("vNRR [%] (95% CI)")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_plots(sweep: str, runs: Sequence[dict], out_dir: Path, prefix: str = "fastsrb") -> list[Path]:

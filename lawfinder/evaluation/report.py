@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..atomic import write_text as write_atomic
+from ..atomic import plain_json, write_text as write_atomic
 from .datasets import DATA_FILE
 from .sweeps import SweepResult
 
@@ -43,16 +43,7 @@ def result_document(result: SweepResult, canonicalizer: str, keep_records: bool 
 
 def write_json(document: dict, path: Path) -> Path:
     # Non-finite floats become null so the file is plain JSON; NaN means "undefined for this run".
-    def clean(x):
-        if isinstance(x, float) and not np.isfinite(x):
-            return None
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        return x
-
-    return write_atomic(path, json.dumps(clean(document), indent=1) + "\n")
+    return write_atomic(path, json.dumps(plain_json(document), indent=1) + "\n")
 
 
 def _cell(estimate: dict | None, percent: bool) -> str:

@@ -10,12 +10,12 @@ the benchmark; ``.add(...)`` puts further expressions (token lists or infix text
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import msgpack
 
+from ..atomic import write_bytes
 from ..simplipy import parse, validate
 from ..simplipy.operators import CONSTANT
 from ..simplipy.tokens import is_number, normalize
@@ -178,12 +178,7 @@ class Decontaminator:
     def save(self, path: str | os.PathLike) -> None:
         payload = {"format": FORMAT, "version": VERSION, "design": self.design.to_dict(),
                    "simplified": self.simplify is not None, "entries": self.entries}
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(msgpack.packb(payload, use_bin_type=True))
-        os.replace(tmp, path)
+        write_bytes(path, msgpack.packb(payload, use_bin_type=True))
 
     @classmethod
     def load(cls, path: str | os.PathLike, simplify: Callable | None | str = "default") -> "Decontaminator":

@@ -23,12 +23,12 @@ of the model's variable axis; unused columns are zero, as in Flash-ANSR).
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
+
+from ..atomic import replacing
 
 SCHEMA_VERSION = "1"
 
@@ -154,27 +154,17 @@ def batch_to_arrays(batch: pa.RecordBatch, max_variables: int | None = None, max
 
 def write_ipc(path: str | os.PathLike, batches: Iterable[pa.RecordBatch]) -> int:
     """Write batches to an Arrow IPC file atomically (temp file + rename); returns the number of rows written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     rows = 0
     writer = None
-    try:
-        with pa.OSFile(tmp, "wb") as sink:
-            for batch in batches:
-                if writer is None:
-                    writer = pa.ipc.new_file(sink, batch.schema)
-                writer.write_batch(batch)
-                rows += batch.num_rows
+    with replacing(path) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+        for batch in batches:
             if writer is None:
-                writer = pa.ipc.new_file(sink, BATCH_SCHEMA)
-            writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+                writer = pa.ipc.new_file(sink, batch.schema)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+        if writer is None:
+            writer = pa.ipc.new_file(sink, BATCH_SCHEMA)
+        writer.close()
     return rows
 
 

@@ -275,9 +275,6 @@ def _header() -> str:
 
 
 def _write_json(path: str, report: dict) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pipeline-", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(report, handle, indent=2, default=str)
-    os.replace(tmp, path)
+    from ..atomic import write_text
+
+    write_text(path, json.dumps(report, indent=2, default=str))

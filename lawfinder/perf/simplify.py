@@ -277,11 +277,9 @@ def run_bench(args: argparse.Namespace) -> int:
             canonical_length(o) / canonical_length(i) for i, o in zip(corpus[: args.sympy], ours["outputs"]))
 
     _print_table(report, ref is not None)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_name(out.name + ".tmp")
-    tmp_out.write_text(json.dumps(report, indent=2))
-    os.replace(tmp_out, out)
+    from ..atomic import write_text
+
+    out = write_text(args.out, json.dumps(report, indent=2))
     print(f"wrote {out}")
     return 0
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 import time
-from pathlib import Path
 
 
 def synthetic_batch(config, batch_size: int, n_points: int, seq_len: int, seed: int = 0) -> dict:
@@ -172,12 +169,9 @@ def _release(device) -> None:
 
 
 def _write_json(path: str, data: dict) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-    os.replace(tmp, target)
+    from ..atomic import write_text
+
+    write_text(path, json.dumps(data, indent=2))
 
 
 def format_table(report: dict) -> str:

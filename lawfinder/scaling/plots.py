@@ -5,12 +5,12 @@ ImportError without it and the CLI says so.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from ..evaluation.plots import save_figure
 
 PAPER_TOKENS_PER_PARAM = 15
 
@@ -24,13 +24,6 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
 
 
 def _log_axes(ax, y: bool = True) -> None:
@@ -78,7 +71,7 @@ def plot_isoflop(plt, result: dict, path: Path) -> Path:
                  fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_vs_compute(plt, runs: Sequence[dict], result: dict, path: Path) -> Path:
@@ -109,7 +102,7 @@ def plot_vs_compute(plt, runs: Sequence[dict], result: dict, path: Path) -> Path
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_optimal(plt, result: dict, path: Path) -> Path:
@@ -144,7 +137,7 @@ def plot_optimal(plt, result: dict, path: Path) -> Path:
                  fontsize=9)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_all(runs: Sequence[dict], result: dict, out: str | Path) -> list[Path]:

@@ -5,44 +5,22 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-import tempfile
 from pathlib import Path
+
+from ..atomic import plain_json, write_text
 
 RESULT_FILE = "result.json"
 RUNS_FILE = "runs.jsonl"
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are results meant to be read and shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _plain(value):
-    """JSON has no inf/nan: write them as null so every reader can load the file."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    """Results are flushed to disk before they replace the old file: a run's record must survive a crash."""
+    write_text(path, text, fsync=True)
 
 
 def write_result(run_dir: str | Path, record: dict) -> None:
-    write_atomic(Path(run_dir) / RESULT_FILE, json.dumps(_plain(record), indent=1, sort_keys=True))
+    write_atomic(Path(run_dir) / RESULT_FILE, json.dumps(plain_json(record), indent=1, sort_keys=True))
 
 
 def read_result(run_dir: str | Path) -> dict | None:
@@ -78,6 +56,6 @@ def append_run(path: str | Path, record: dict) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(_plain(record), sort_keys=True) + "\n")
+        handle.write(json.dumps(plain_json(record), sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import msgpack
 
+from ..atomic import write_bytes
 from .operators import CONSTANT, OPERATORS
 from .tokens import is_number
 
@@ -82,18 +82,7 @@ def save_rules(path: str | os.PathLike, ruleset: RuleSet) -> None:
         _check(rule)
     payload = {"format": FORMAT, "version": VERSION, "meta": ruleset.meta,
                "rules": [[list(r.source), list(r.target)] for r in ruleset.rules]}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(msgpack.packb(payload, use_bin_type=True))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes(path, msgpack.packb(payload, use_bin_type=True))
 
 
 def load_rules(path: str | os.PathLike = DEFAULT_PATH) -> RuleSet:
