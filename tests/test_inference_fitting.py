@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lawfinder.inference.candidates import free_scalings, prepare_candidates
-from lawfinder.inference.fitting import (EXACT_FVU, FitConfig, _Problem, fit_candidates, fit_constants, fvu_of,
+from lawfinder.inference.fitting import (FitConfig, _Problem, fit_candidates, fit_constants, fvu_of,
                                          hoist_constant_free, substitute)
 from lawfinder.inference.parallel import MAX_CHUNK, MIN_CHUNK, chunk_bounds, resolve_n_jobs, use_ray
 from lawfinder.inference.ranking import FVU_FLOOR, rank_order, score
@@ -219,7 +219,7 @@ def test_score_is_flash_ansr_eq3():
     assert score(1e-3, 10, 0.05) == pytest.approx(-3 + 0.5)
     assert score(0.0, 4, 0.05) == pytest.approx(math.log10(FVU_FLOOR) + 0.2)
     assert score(float("nan"), 3) == math.inf and score(math.inf, 3) == math.inf
-    assert EXACT_FVU == FVU_FLOOR  # stopping restarts below the floor cannot change a ranking
+    assert FitConfig().exact_fvu == FVU_FLOOR  # stopping restarts below the floor cannot change a ranking
 
 
 def test_rank_order_trades_length_against_fvu_and_breaks_ties_by_length():

@@ -22,7 +22,7 @@ import pyarrow as pa
 from ..model.tokenizer import constantify_numbers, get_tokenizer
 from ..simplipy.latex_tokens import latex_tokens
 from ..simplipy.operators import CONSTANT
-from ..simplipy.tokens import format_number, is_variable, variable_index
+from ..simplipy.tokens import is_variable, substitute_constants, variable_index
 from .config import GeneratorConfig
 from .decontaminate import Decontaminator, default_simplify
 from ..simplipy.interpret import evaluate
@@ -454,12 +454,6 @@ def relabel_variables(tokens: list[str]) -> list[str]:
             t = names.setdefault(t, f"x{len(names) + 1}")
         out.append(t)
     return out
-
-
-def substitute_constants(skeleton: list[str], constants) -> list[str]:
-    """Put constant values (integers spelled as integers) into the ``<constant>`` slots, in order."""
-    values = iter([] if constants is None else list(constants))
-    return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
 
 
 __all__ = ["DATA_REASONS", "Generator", "GeneratorStats", "REASONS", "STAGES", "configure_producer",

@@ -27,13 +27,14 @@ import numpy as np
 from scipy.optimize import leastsq
 
 from ..simplipy import CONSTANT, compile as compile_tokens
-from ..simplipy.tokens import Tree, format_number, from_tree, is_variable, normalize, to_tree
+from ..simplipy.tokens import Tree, from_tree, is_variable, normalize, substitute_constants, to_tree
 from .defaults import N_RESTARTS
+from .ranking import FVU_FLOOR
 from .separable import Separated, separate
 from .starts import restart_starts, scan_grid
 
-# Below float64 epsilon the ranking score is clamped (ranking.py), so a fit this good cannot be beaten by more restarts.
-EXACT_FVU = float(np.finfo(np.float64).eps)
+# Below ranking.FVU_FLOOR the ranking score is clamped, so a fit this good cannot be beaten by more restarts: the
+# restarts stop there (one number, one name).
 # Non-finite model values (log of a negative number, overflow) become this residual: large enough that LM moves away,
 # small enough that the sum of squares over a million points stays finite (MINPACK's norms are overflow-safe anyway).
 _PENALTY = 1e100
@@ -47,7 +48,7 @@ class FitConfig:
 
     n_restarts: int = N_RESTARTS
     init_std: float = 5.0
-    exact_fvu: float = EXACT_FVU
+    exact_fvu: float = FVU_FLOOR
     max_nfev: int = 100
     ftol: float = 1.49012e-08  # MINPACK's (and curve_fit's) defaults
     xtol: float = 1.49012e-08
@@ -397,7 +398,4 @@ def draw_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1)[0])
 
 
-def substitute(tokens: Sequence[str], constants: Sequence[float]) -> list[str]:
-    """The skeleton with its ``<constant>``s replaced by literal number tokens, in order of appearance."""
-    values = iter(constants)
-    return [format_number(next(values)) if t == CONSTANT else t for t in tokens]
+substitute = substitute_constants  # the skeleton with its constants written in (simplipy.tokens, shared)

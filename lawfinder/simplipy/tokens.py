@@ -160,6 +160,13 @@ def deep_recursion(frames_per_level: int = 20, levels: int = MAX_DEPTH):
         sys.setrecursionlimit(limit)
 
 
+def substitute_constants(skeleton: Sequence[str], constants: Sequence[float] | None) -> list[str]:
+    """The skeleton with its ``<constant>`` placeholders replaced by the values, as number tokens (integers spelled
+    as integers), in order of appearance: the one way a fitted or drawn formula gets its numbers."""
+    values = iter(() if constants is None else constants)
+    return [format_number(next(values)) if t == CONSTANT else t for t in skeleton]
+
+
 def room_for(tokens: Sequence[str], frames_per_level: int = 8):
     """``deep_recursion`` sized for ``tokens`` when they are long (a sum or product of many terms recurses once per
     term in the walkers that recurse), else nothing: a context manager either way."""
