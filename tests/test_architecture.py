@@ -216,3 +216,44 @@ def test_an_upward_import_and_a_cycle_are_caught(tmp_path):
     layers = (("atomic",), ("simplipy",), ("model",), ("__init__",))
     assert layer_violations(found, layers) == [
         "lawfinder.simplipy.b (line 3) imports lawfinder.model.m: simplipy may not import model"]
+
+
+# ---- the map's imports column is the code's --------------------------------------------------------------------
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imports_by_package(edges) -> dict[str, set[str]]:
+    """Package (a top-level module or folder of lawfinder) -> the other packages its modules import."""
+    out: dict[str, set[str]] = {}
+    for module, targets in edges.items():
+        for target in targets:
+            a, b = _package(module), _package(target)
+            if a != b:
+                out.setdefault(a, set()).add(b)
+    return out
+
+
+def test_the_maps_imports_column_is_what_the_code_imports(edges):
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    tiers = {package: i for i, names in enumerate(LAYERS) for package in names}
+    actual = imports_by_package(edges)
+    wrong = []
+    for names, column in re.findall(r"^\| \d+ \| ([^|]+) \| [^|]+ \| ([^|]+) \|$", text, flags=re.M):
+        packages = [n.removesuffix(".py").removesuffix("/") for n in re.findall(r"`([^`]+)`", names)]
+        real = set().union(*(actual.get(p, set()) for p in packages)) - set(packages)
+        listed = set(re.findall(r"`([^`]+)`", column))
+        if listed != real:
+            expected = ", ".join(f"`{p}`" for p in sorted(real, key=lambda p: (-tiers.get(p, -1), p))) or "—"
+            wrong.append(f"{packages}: the map says {sorted(listed)}, the code imports {expected}")
+    assert not wrong, "docs/architecture.md's imports column is stale:\n" + "\n".join(wrong)
+
+
+def test_the_package_points_at_nothing_outside_the_repository():
+    """Paths like ../shared/... exist on the developers' machines only: a user's install has none of them."""
+    found = [f"{path.relative_to(ROOT)}:{i}" for path in sorted((ROOT / "lawfinder").rglob("*.py"))
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if "../shared" in line or '"shared"' in line]
+    assert not found, f"paths outside the repository: {found}"

@@ -6,6 +6,7 @@ run is pure and tested without Ray: ``pull.py`` (bounded in-flight pulling, drop
 (the training loop), ``meter.py`` (progress accounting), ``checkpoints.py`` (checkpoint policy, resume, metrics
 lines), ``streams.py`` (random streams that never repeat across restarts), ``placement.py`` (resources per actor),
 ``sources.py`` (what a producer serves) and ``learners.py`` (what a trainer trains). ``cli.py`` is ``lawfinder
-train``; ``bench.py`` and ``sizing.py`` are ``lawfinder bench pipeline``. Nothing here imports Ray or torch at module
+train``; ``sizing.py`` sizes producers per trainer for ``lawfinder bench pipeline`` (``perf/pipeline.py``);
+``shipping.py`` plans and exports a GPU lease of the shipped model. Nothing here imports Ray or torch at module
 import time.
 """

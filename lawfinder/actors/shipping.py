@@ -1,7 +1,7 @@
 """The shipped model's life across GPU leases, the logic behind ``deploy/train_shipped.sh``:
 
 - ``plan``: from the seconds a lease has left, the preset and a samples/s rate (the last lease's measured rate, read
-  from the shipped weights, else the rate measured on the H200 in ../shared/GPU.md), the step count whose
+  from the shipped weights, else the rate measured on the H200 on 2026-11-30, docs/model-card.md), the step count whose
   warmup -> stable -> decay schedule ends inside the lease; and whether training continues from the shipped weights
   (same architecture) or starts fresh (saying why);
 - ``export``: the newest intact checkpoint of a run as a bf16 model file (shards <= 16 MiB), with the training history
@@ -24,8 +24,8 @@ from ..inference.proposal import SHIPPED_DIR, SHIPPED_NAME
 
 SHIPPED = SHIPPED_DIR / f"{SHIPPED_NAME}.pt"
 MAX_FILE_BYTES = 16 * 2**20          # what one file brought back from the GPU machine may weigh
-# Trainer samples/s fed by 14 producers on the H200 (../shared/GPU.md, 2026-11-30, batch 128): the first lease's
-# guess; later leases use the rate the previous one measured (stored in the shipped weights' history).
+# Trainer samples/s fed by 14 producers on the H200 (measured 2026-11-30, batch 128; docs/model-card.md): the first
+# lease's guess; later leases use the rate the previous one measured (stored in the shipped weights' history).
 MEASURED_RATE = {"flash-3M": 2000.0, "flash-20M": 1500.0}
 RATE_SAFETY = 0.85                   # plan for a little less than measured: the decay must finish before the cut
 START_S = 60.0                       # Ray start, actor creation, first batches (not counted by --max-time)
@@ -75,7 +75,7 @@ def plan(preset: str, seconds_left: float, batch_size: int, shipped: Path = SHIP
     elif previous:
         rate, source = float(previous[-1]["samples_per_s"]), f"measured in the lease of {previous[-1]['date']}"
     else:
-        rate, source = MEASURED_RATE.get(preset, 1000.0), "measured on the H200 (../shared/GPU.md)"
+        rate, source = MEASURED_RATE.get(preset, 1000.0), "measured on the H200 (2026-11-30)"
     max_steps = max(10, int(train_seconds * rate * RATE_SAFETY / batch_size))
     if init_from:
         samples = sum(h.get("samples", 0) for h in history_of(shipped))

@@ -15,7 +15,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 
-# H100 dense bf16, measured on an 8192³ matmul on the lent machines (shared/GPU.md), and a utilisation typical of
+# H100 dense bf16, measured on an 8192³ matmul on the lent machines (2026-11-30), and a utilisation typical of
 # mid-sized transformers; both are assumptions here, named in every output.
 GPU_TFLOPS = 790.0
 MFU = 0.3

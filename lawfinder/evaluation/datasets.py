@@ -2,7 +2,7 @@
 ``numpy.random.default_rng(42)`` walked over every equation in source order, redraws of non-finite datasets (whole,
 then point by point), the float32-range redraw and the float32 cast.
 
-The protocol (``data/README.md`` and ``../shared/benchmarks/fastsrb/README.md``) is emulated draw for draw, so a
+The protocol (``data/README.md``, which restates the benchmark's own) is emulated draw for draw, so a
 dataset depends on every equation before it: selecting a subset still walks the whole stream and keeps only what was
 asked for. Excluded equations consume random numbers too; they are flagged, not skipped.
 """

@@ -157,7 +157,7 @@ def render(docs: Path) -> str:
     return "\n".join(lines)
 
 
-# Flash-ANSR vNRR (%) at equal sample budgets, quoted from ../shared/papers/fastsrb-published.md (psaegert/srbf
+# Flash-ANSR vNRR (%) at equal sample budgets, quoted from the published FastSRB results (psaegert/srbf
 # results-site/paired_data.json, release 2026-07-04.1; 107 equations x 10 datasets, RTX 4090 + 16 cores).
 PUBLISHED_AT_SAMPLES = [("Flash-ANSR v23.0-3M", 128, "18 [12, 24]"), ("Flash-ANSR v23.0-20M", 128, "26 [19, 34]"),
                         ("Flash-ANSR v23.0-20M", 4096, "43 [35, 51]"), ("Flash-ANSR v23.0-120M", 4096, "48 [39, 56]"),
@@ -172,7 +172,7 @@ def published_beside(docs: Path) -> list[str]:
     document = json.loads(path.read_text(encoding="utf-8"))
     lines = ["## lawfinder beside the published Flash-ANSR at equal sample budgets", "",
              "Seconds are not comparable across machines, so rows meet at equal sample budgets. Measured rows: "
-             f"{document.get('command', 'see the table above')}. Quoted rows: ../shared/papers/fastsrb-published.md "
+             f"{document.get('command', 'see the table above')}. Quoted rows: the published FastSRB results "
              "(psaegert/srbf, 107 equations x 10 datasets).", "",
              "| series | samples | vNRR % | equations x datasets | source |", "|---|---|---|---|---|"]
     for run in document["runs"]:

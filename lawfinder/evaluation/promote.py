@@ -300,7 +300,8 @@ def run_promote(args: argparse.Namespace) -> int:
     minutes = (time.perf_counter() - started) / 60
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     print(f"promotion gate: {new.path} against {old.path}\n"
-          f"{len(new.records)} FastSRB problems ({problems}, {args.datasets} dataset each), seeds {args.seed}..{args.seed + len(new.records) - 1}, both models in turn, "
+          f"{len(new.records)} FastSRB problems ({problems}, {args.datasets} dataset each), "
+          f"seeds {args.seed}..{args.seed + len(new.records) - 1}, both models in turn, "
           f"{minutes:.1f} min")
     print(table(new, old, verdict, args.seed))
     replaced = []

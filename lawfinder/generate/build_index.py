@@ -1,6 +1,6 @@
 """Build the shipped FastSRB decontamination index from the benchmark's ``fastsrb.json``.
 
-    python -m lawfinder.generate.build_index [--fastsrb ../shared/benchmarks/fastsrb/fastsrb.json]
+    python -m lawfinder.generate.build_index --fastsrb PATH/TO/fastsrb.json
                                              [--out lawfinder/generate/data/fastsrb_decontamination.msgpack]
 
 Rebuild it whenever the simplifier or the fingerprint design changes; the generator loads the file, so users need
@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 
 from .decontaminate import FASTSRB_INDEX, Decontaminator, default_simplify
-
-DEFAULT_FASTSRB = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "fastsrb" / "fastsrb.json"
 
 
 def build_fastsrb_index(fastsrb_json: str | Path, out: str | Path = FASTSRB_INDEX, simplify="default"
@@ -39,7 +37,7 @@ def build_fastsrb_index(fastsrb_json: str | Path, out: str | Path = FASTSRB_INDE
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fastsrb", default=str(DEFAULT_FASTSRB), help="path of fastsrb.json")
+    parser.add_argument("--fastsrb", required=True, help="path of the benchmark's fastsrb.json (not shipped)")
     parser.add_argument("--out", default=str(FASTSRB_INDEX), help="index file to write (msgpack)")
     parser.add_argument("--no-simplify", action="store_true", help="index the masked formulas unsimplified")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Every knob of the training-data generator in one dataclass, with the two papers' priors as named presets.
 
 ``PRESETS["flash-ansr"]`` is Flash-ANSR's v23 training prior (paper §3.3, recovered config values in
-../shared/papers/flash-ansr-facts.md §1); ``PRESETS["scaling-laws"]`` is the exhaustive depth-3 generator of
+the values recovered from Flash-ANSR's v23 configs); ``PRESETS["scaling-laws"]`` is the exhaustive depth-3 generator of
 "Towards Scaling Laws for Symbolic Regression". Any field can be overridden by name (``with_overrides``, or the CLI's
 ``--set NAME=VALUE``, parsed by ``parse_override``).
 """

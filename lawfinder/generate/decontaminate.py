@@ -3,8 +3,8 @@
 A generated skeleton is rejected when it equals a test expression up to constants and up to renaming or permuting
 variables (``fingerprint`` explains the method). Test expressions are prepared as Flash-ANSR prepares FastSRB: numbers
 masked to ``<constant>``, simplified, then reduced. ``Decontaminator.fastsrb()`` loads the index shipped in
-``lawfinder/generate/data/`` (rebuild it with ``python -m lawfinder.generate.build_index``), so users need no copy of
-the benchmark; ``.add(...)`` puts further expressions (token lists or infix text) next to it.
+``lawfinder/generate/data/`` (rebuild it with ``python -m lawfinder.generate.build_index --fastsrb FILE``), so users
+need no copy of the benchmark; ``.add(...)`` puts further expressions (token lists or infix text) next to it.
 """
 
 from __future__ import annotations
@@ -200,5 +200,5 @@ class Decontaminator:
         """The shipped FastSRB index (all 120 equations), plus ``extra`` test expressions."""
         if not FASTSRB_INDEX.exists():
             raise FileNotFoundError(f"{FASTSRB_INDEX} is missing; build it with "
-                                    f"`python -m lawfinder.generate.build_index`")
+                                    f"`python -m lawfinder.generate.build_index --fastsrb FILE`")
         return cls.load(FASTSRB_INDEX).add(extra, **kwargs)

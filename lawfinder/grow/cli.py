@@ -93,7 +93,8 @@ def run_grow(args: argparse.Namespace) -> int:
         print(json.dumps({"candidate": result["candidate"], "run": record, "trunk_steps": lineage.trunk_steps,
                           "samples": lineage.samples}, default=float))
     else:
-        print(f"run {record['run']}: {record['status']}; {record['trunk_steps']:,} trunk + {record['cooldown_steps']:,} "
+        print(f"run {record['run']}: {record['status']}; {record['trunk_steps']:,} trunk + "
+              f"{record['cooldown_steps']:,} "
               f"cool-down steps, {record['samples']:,} samples in {record['seconds'] / 60:.1f} min; lineage "
               f"{lineage.trunk_steps:,} steps, {lineage.samples:,} samples")
         if result["candidate"]:

@@ -134,7 +134,8 @@ def grow_run(state_dir: str | Path, run_dir: str | Path, budget_s: float, *, ini
             if clock() - last_report >= 60.0:
                 metrics = trainer.drain_metrics()
                 rate = record["samples"] / (clock() - phase_start)
-                report(f"grow: trunk step {base.trunk_steps + record['trunk_steps']:,} loss {metrics.get('loss', 0):.3f} "
+                report(f"grow: trunk step {base.trunk_steps + record['trunk_steps']:,} "
+                       f"loss {metrics.get('loss', 0):.3f} "
                        f"lr {lr:.2g} {rate:.1f} samples/s, {(trunk_s - (clock() - phase_start)) / 60:.1f} min left")
                 record["train_loss"] = metrics.get("loss")
                 last_report = clock()

@@ -2,9 +2,9 @@
 
 The rule-based simplifier stays fast for training; the Pareto front of one fit is a dozen formulas and can afford
 SymPy. Each front formula (constants written in) first has every part that reads a variable but is constant on the
-rows replaced by its value (``sin(1e+28 - I)``: the argument rounds to 1e+28 on every row), then goes through ``expand``, ``factor``, ``cancel`` and ``together``; a
-rewrite replaces it only when it has fewer tokens **and** gives the same values on the user's rows (relative 1e-9,
-non-finite where the original is), so an answer never changes, only its spelling: ``Q*(O - 1) + Q`` becomes
+rows replaced by its value (``sin(1e+28 - I)``: the argument rounds to 1e+28 on every row), then goes through
+``expand``, ``factor``, ``cancel`` and ``together``; a rewrite replaces it only when it has fewer tokens **and**
+gives the same values on the user's rows (relative 1e-9, non-finite where the original is), so an answer never changes, only its spelling: ``Q*(O - 1) + Q`` becomes
 ``O*Q``. Numbers that are not integers become fitted constants again (``<constant>``), integers stay literals. The
 pass stops at the fit's deadline; formulas it did not reach keep their form.
 """
@@ -117,7 +117,8 @@ def shortest_form(result: FitResult, X: np.ndarray, accept=None) -> FitResult | 
         except Exception:  # noqa: BLE001 - a SymPy rewrite that fails or yields an unknown function is just skipped
             continue
         skeleton, constants = _as_skeleton(tokens)
-        if len(skeleton) >= len(best.tokens if best else result.tokens) or (accept is not None and not accept(skeleton)):
+        longest = len(best.tokens if best else result.tokens)
+        if len(skeleton) >= longest or (accept is not None and not accept(skeleton)):
             continue
         values = _values(skeleton, constants, X)
         if values is not None and same_values(raw, values):

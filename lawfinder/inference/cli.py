@@ -1,7 +1,7 @@
 """``lawfinder fit DATA.csv --target COL``: find formulas for one column of a CSV table, print the best as a table
 or (``--json``) as a list, best first, of ``{"expression", "sympy", "latex", "fvu", "complexity",
-"underdetermined"}`` over the table's column names. Results are printed before anything is written (``--save``, ``--plot``), notes and the
-progress bar go to stderr."""
+"underdetermined"}`` over the table's column names (an object of such lists keyed by target for ``--target a,b``).
+Results are printed before anything is written (``--save``, ``--plot``), notes and the progress bar go to stderr."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-budget", type=float, help="seconds for the whole search (default: no limit)")
     p.add_argument("--json", action="store_true", help="print a JSON list, best first, instead of a table")
     p.add_argument("--top", type=int, default=10, help="how many formulas to show; 0 shows all (default 10)")
-    p.add_argument("--n-samples", type=int, default=N_SAMPLES, help=f"sequences sampled from the model (default {N_SAMPLES})")
+    p.add_argument("--n-samples", type=int, default=N_SAMPLES,
+                   help=f"sequences sampled from the model (default {N_SAMPLES})")
     p.add_argument("--beam-width", type=int, help="beam search with this width instead of sampling")
     p.add_argument("--parsimony", type=float, default=PARSIMONY,
                    help=f"weight of length in the objective log10(FVU) + parsimony*length (default {PARSIMONY})")

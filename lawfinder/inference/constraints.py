@@ -41,7 +41,8 @@ def _names(names: Sequence[str] | None, known: Sequence[str], what: str) -> froz
             out.add(SPELLS[token])  # square -> '*': x*x is a product whatever it is spelled
             continue
         if token not in known:
-            raise ValueError(f"{what}: unknown operator {name!r}; known: {', '.join(sorted(set(known) | set(ALIASES)))}")
+            listed = ", ".join(sorted(set(known) | set(ALIASES)))
+            raise ValueError(f"{what}: unknown operator {name!r}; known: {listed}")
         out.add(token)
     return frozenset(out)
 

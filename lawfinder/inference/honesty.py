@@ -30,8 +30,8 @@ def not_found_message(expression: str, fvu: float) -> str:
 
 
 def underdetermined_message(expression: str, rows: int, constants: int) -> str:
-    return (f"underdetermined: {expression} has {constants} fitted constant(s) for {rows} row(s), and with no more rows "
-            f"than constants nearly any formula fits exactly; it is not a law found: give at least "
+    return (f"underdetermined: {expression} has {constants} fitted constant(s) for {rows} row(s), and with no more "
+            f"rows than constants nearly any formula fits exactly; it is not a law found: give at least "
             f"{constants + 1} rows (many more to tell formulas apart)")
 
 

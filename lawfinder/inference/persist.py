@@ -3,8 +3,8 @@ file atomically, so a crash never leaves half a file behind.
 
 The file holds a format tag and version, the estimator's plain parameters, the feature names and every equation
 (skeleton, constants, FVU, complexity, score, rows); a fit on several targets holds ``targets``, a name and the
-equations of each. Every field is checked on loading. A model object or proposer is not saved: a loaded Regressor predicts
-from its equations and, to refit, uses the checkpoint path it was given or the shipped model.
+equations of each. Every field is checked on loading. A model object or proposer is not saved: a loaded Regressor
+predicts from its equations and, to refit, uses the checkpoint path it was given or the shipped model.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def _equations_record(regressor) -> dict[str, Any]:
         "n_candidates": dict(getattr(regressor, "n_candidates_", {})),
         "equations": [
             {"skeleton": list(e.skeleton), "constants": list(e.constants), "fvu": e.fvu, "complexity": e.complexity,
-             "score": e.objective, "rows": e.rows, "raw": list(e.raw)}  # "score": the ranking objective, as version 1 has always written
+             # "score": the ranking objective, as version 1 has always written
+             "score": e.objective, "rows": e.rows, "raw": list(e.raw)}
             for e in regressor.candidates_
         ],
     }

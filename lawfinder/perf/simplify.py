@@ -23,12 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_CORPUS = "../shared/reference/simplipy/corpus.jsonl"
-
-
 def register_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simplify", help="simplifier latency and quality vs SimpliPy 0.12 and SymPy")
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="JSON lines, one prefix token list each")
+    p.add_argument("--corpus", required=True,
+                   help="JSON lines, one prefix token list each (e.g. the SimpliPy reference kit's corpus.jsonl)")
     p.add_argument("--out", required=True, help="write the figures here (JSON)")
     p.add_argument("--reference", metavar="VENV", help="venv with simplipy==0.12.0 (the kit's setup.sh makes one)")
     p.add_argument("--kit", help="reference kit folder (default: the corpus's folder)")
