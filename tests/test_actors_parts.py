@@ -88,12 +88,11 @@ def test_train_cli_builds_the_job_it_describes(tmp_path):
 
 def test_train_cli_batch_size_scales_the_preset_lr_and_sets_micro_batches(tmp_path):
     from lawfinder.actors.cli import build_job
-    from lawfinder.actors.learners import train_config_for
     from lawfinder.model.presets import get
 
     job = build_job(cli_args("--preset", "sl-tiny", "--batch-size", "64", "--grad-accum", "4", "--trainer-cpus", "3",
                              "--out", str(tmp_path)))
-    config = train_config_for(job.learner.preset, job.learner.train_overrides)
+    config = job.learner.train                  # resolved when the job was built
     reference = get("sl-tiny").train
     assert config.batch_size == 64 and config.grad_accum == 4 and job.learner.threads == 3
     assert config.lr == pytest.approx(reference.lr * (64 / reference.batch_size) ** 0.5)
@@ -170,3 +169,21 @@ def test_sizing_reads_measured_trainer_rates_and_rounds_cores_up(tmp_path):
     (tmp_path / "empty.jsonl").write_text(json.dumps(rows[0]) + "\n")
     with pytest.raises(ValueError, match="no bench train-step rows"):
         read_trainer_rates(str(tmp_path / "empty.jsonl"))
+
+
+def test_the_trainer_gets_resolved_configs_and_never_looks_up_a_preset(tmp_path, monkeypatch):
+    """Issue 32 item 1: the preset is resolved once, where the job is built; the learner reads the result."""
+    from lawfinder.actors.cli import build_job
+    from lawfinder.actors.learners import build_learner
+    from lawfinder.model import presets
+
+    job = build_job(cli_args("--preset", "flash-tiny", "--set-model", "max_variables=4", "--max-steps", "7",
+                             "--seed", "3", "--out", str(tmp_path)))
+    assert job.learner.model.max_variables == 4 and job.learner.train.max_steps == 7 and job.learner.train.seed == 3
+
+    def refuse(name):
+        raise AssertionError(f"the learner looked up preset {name!r}")
+
+    monkeypatch.setattr(presets, "get", refuse)
+    learner = build_learner(job.learner)          # what the TrainerActor does with the spec it receives
+    assert learner.trainer.model_config == job.learner.model and learner.trainer.config.max_steps == 7

@@ -12,12 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import replace
+
+from .learners import DEFAULT_PRESET
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model with Ray producer actors feeding a trainer actor",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default="flash-tiny", help="model preset (lawfinder.model.PRESETS), e.g. flash-3M")
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help=f"model preset (lawfinder.model.PRESETS), e.g. flash-3M (default {DEFAULT_PRESET})")
     p.add_argument("--producers", type=int, default=2, help="producer actors (one CPU each)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="samples per batch (default: the preset's); the LR scales by sqrt(batch / preset batch)")
@@ -54,7 +58,7 @@ def build_job(args: argparse.Namespace):
     from ..model.config import ModelConfig
     from ..model.presets import get
     from .launch import TrainJob
-    from .learners import LearnerSpec, train_config_for
+    from .learners import LearnerSpec
     from .loop import LoopConfig
     from .sources import SourceSpec
 
@@ -66,23 +70,25 @@ def build_job(args: argparse.Namespace):
     train_overrides = [parse_assignment(_train_config_class(), text, "--set-train") for text in args.set_train]
     if args.grad_accum is not None:
         train_overrides.append(("grad_accum", args.grad_accum))
-    base = train_config_for(args.preset, train_overrides)
+    # The LR schedule spans the run, and the batch the producers make is the batch the trainer steps on: both come
+    # from the flags or else the preset's training record, and the configs are resolved here, once (a bad
+    # combination fails here, not in the trainer actor, which only reads the resolved configs).
+    base = preset.train_config(overrides=train_overrides)
     batch_size = args.batch_size or base.batch_size
     max_steps = args.max_steps or base.max_steps
-    # The LR schedule spans the run, and the batch the producers make is the batch the trainer steps on.
     train_overrides += [("max_steps", max_steps), ("batch_size", batch_size)]
-    train_config_for(args.preset, train_overrides)  # a bad combination fails here, not in the trainer actor
+    learner = LearnerSpec(kind="model", preset=args.preset, model_overrides=model_overrides,
+                          train_overrides=tuple(train_overrides), seed=args.seed,
+                          threads=max(1, int(args.trainer_cpus)))
     data = args.data or preset.data
-    init_from = _checked_init_from(args.init_from, preset.model_config(**dict(model_overrides)))
+    init_from = _checked_init_from(args.init_from, learner.model)
     return TrainJob(
         out_dir=args.out,
         loop=LoopConfig(max_steps=max_steps, checkpoint_every=args.checkpoint_every, keep_checkpoints=args.keep,
                         report_every_s=args.report_every, max_seconds=args.max_time),
         source=SourceSpec(kind="generator", preset=data, batch_size=batch_size,
                           overrides=tuple(parse_override(text) for text in args.set_data)),
-        learner=LearnerSpec(kind="model", preset=args.preset, model_overrides=model_overrides,
-                            train_overrides=tuple(train_overrides), seed=args.seed, init_from=init_from,
-                            threads=max(1, int(args.trainer_cpus))),
+        learner=replace(learner, init_from=init_from),
         producers=args.producers, seed=args.seed, depth=args.depth, producer_cpus=args.producer_cpus,
         trainer_cpus=args.trainer_cpus)
 

@@ -14,41 +14,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import msgpack
 from ..atomic import write_bytes
 
 LEARNER_KINDS = ("model", "sink")
+DEFAULT_PRESET = "flash-tiny"   # the preset a run names when it names none (lawfinder train's default too)
 
 
 @dataclass(frozen=True)
 class LearnerSpec:
+    """What the trainer trains. The preset name and overrides are resolved once, where the spec is built (the
+    driver), into ``model`` and ``train``: the trainer actor reads those and never looks a preset up."""
+
     kind: str = "model"
-    preset: str = "flash-tiny"     # lawfinder.model.presets name
+    preset: str = DEFAULT_PRESET   # lawfinder.model.presets name (kept as the run's label)
     model_overrides: tuple = ()    # (field, value) pairs for ModelConfig
     train_overrides: tuple = ()    # (field, value) pairs for TrainConfig
     seed: int = 0
     init_from: str | None = None   # weights to start from (a fresh run only; a checkpoint in the run dir wins)
     threads: int = 0               # torch intra-op threads (the trainer actor's CPUs); 0 = leave torch's setting
+    model: Any = None              # the resolved ModelConfig
+    train: Any = None              # the resolved TrainConfig (its seed is ``seed``)
 
     def __post_init__(self):
         if self.kind not in LEARNER_KINDS:
             raise ValueError(f"learner kind must be one of {list(LEARNER_KINDS)}, got {self.kind!r}")
         if self.threads < 0:
             raise ValueError(f"learner threads must be >= 0, got {self.threads}")
+        if self.kind == "model" and (self.model is None or self.train is None):
+            from ..model.presets import get
+
+            record = get(self.preset)
+            if self.model is None:
+                object.__setattr__(self, "model", record.model_config(**dict(self.model_overrides)))
+            if self.train is None:
+                object.__setattr__(self, "train",
+                                   record.train_config(overrides=(*self.train_overrides, ("seed", self.seed))))
 
 
 def build_learner(spec: LearnerSpec):
     if spec.kind == "sink":
         return SinkLearner()
     return ModelLearner(spec)
-
-
-def train_config_for(preset: str, overrides=()):
-    """The preset's TrainConfig with fields replaced by name (a new batch size scales the LR: ``presets``)."""
-    from ..model.presets import get
-
-    return get(preset).train_config(overrides=overrides)
 
 
 @dataclass
@@ -66,15 +75,12 @@ class ModelLearner:
     def __init__(self, spec: LearnerSpec):
         import torch
 
-        from ..model.presets import get
         from ..model.train import Trainer
 
         if spec.threads:
             # Ray sets OMP_NUM_THREADS=1 for a 1-CPU actor; a trainer given more CPUs uses them.
             torch.set_num_threads(spec.threads)
-        preset = get(spec.preset)
-        model_config = preset.model_config(**dict(spec.model_overrides))
-        train_config = train_config_for(spec.preset, (*spec.train_overrides, ("seed", spec.seed)))
+        model_config, train_config = spec.model, spec.train  # resolved where the job was built
         # Ray sets CUDA_VISIBLE_DEVICES to the GPU it gave this actor, and hides all when it gave none.
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.trainer = Trainer.create(model_config, train_config, self.device)
