@@ -151,3 +151,19 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "r.json").write_text("{not json")
     assert main(["grow", "--state", str(tmp_path), "--recipe", str(tmp_path / "r.json")]) == 2
     assert "--recipe" in capsys.readouterr().err
+
+
+def test_the_grow_script_runs_a_tiny_lineage_and_brings_back_its_files(tmp_path):
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(json.dumps(TINY.to_dict()))
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "STATE": str(tmp_path / "growing"), "RUN": str(tmp_path / "run"), "GATE": "0",
+           "OUT": str(out), "PYTHON": sys.executable, "PYTHONPATH": str(REPO),
+           "EXTRA_ARGS": f"--recipe {recipe} --save-every 0.01"}
+    done = subprocess.run(["bash", str(REPO / "deploy" / "grow.sh"), "0.05"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "a new lineage" in done.stderr and "fresh initialisation" in done.stderr   # no --init-from by default
+    assert sorted(p.name for p in out.iterdir()) == ["candidate.pt", "history.json", "trunk.pt"]
+    assert read_lineage(tmp_path / "growing").runs[-1]["status"] == "candidate exported"
