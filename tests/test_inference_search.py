@@ -17,7 +17,7 @@ from lawfinder.inference.honesty import decades, law_found, span_warning
 from lawfinder.inference.parallel import backend
 from lawfinder.inference.proposal import resolve_device
 from lawfinder.inference.ranking import FVU_FLOOR
-from lawfinder.inference.search import longest_that_can_win, search, with_scale
+from lawfinder.inference.search import SearchConfig, longest_that_can_win, search, with_scale
 from lawfinder.simplipy import parse
 
 
@@ -90,7 +90,6 @@ def test_anytime_search_samples_rounds_until_the_budget_and_skips_dominated(incl
 
 
 def test_big_tables_fit_on_a_subsample_and_score_finalists_on_every_row(monkeypatch):
-    monkeypatch.setattr(search_module, "FIT_ROWS", 256)
     rng = np.random.default_rng(1)
     X = rng.uniform(0.5, 5.0, (5000, 2))
     y = 2.0 * X[:, 0] + np.where(np.arange(5000) % 2 == 0, 0.0, 0.1 * X[:, 1] ** 2)
@@ -102,7 +101,8 @@ def test_big_tables_fit_on_a_subsample_and_score_finalists_on_every_row(monkeypa
         return real(candidates, X_, *args, **kwargs)
 
     monkeypatch.setattr(search_module, "fit_all", spy)
-    outcome = search(lambda r, d: [parse("C * x1"), parse("C * x1 + C")], X, y, None, FitConfig(), 0.05, 0, 1)
+    outcome = search(lambda r, d: [parse("C * x1"), parse("C * x1 + C")], X, y, None, FitConfig(), 0.05, 0, 1,
+                     settings=SearchConfig(fit_rows=256))
     assert seen_rows and max(seen_rows) == 256
     best = min(outcome.results, key=lambda r: r.fvu)
     full = np.mean((np.array(best.constants[0]) * X[:, 0] + (best.constants[1] if len(best.constants) > 1 else 0)
@@ -157,3 +157,28 @@ def test_a_law_ranks_above_a_shorter_formula_worse_than_the_mean():
     assert fitted.candidates_[0].fvu < 1 and fitted.candidates_[1].fvu >= 1
     assert fitted.candidates_[0].objective > fitted.candidates_[1].objective  # by objective alone |x2| would win
     assert fitted.found_
+
+
+def test_the_search_knobs_are_regressor_arguments_grid_search_can_reach(monkeypatch):
+    from sklearn.model_selection import GridSearchCV
+
+    from lawfinder.inference import Regressor
+
+    seen = []
+    real = search_module.search
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("settings") or args[-1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("lawfinder.inference.regressor.search", spy)
+    rng = np.random.default_rng(5)
+    X = rng.uniform(1, 2, (60, 2))
+    y = X[:, 0] * X[:, 1]
+    model = Regressor(proposer=lambda X, y: [parse("x1 * x2"), parse("C * x1")], n_jobs=1, fit_rows=32,
+                      finalists=2, screen_rows=16)
+    search = GridSearchCV(model, {"finalists": [1, 3], "screen_keep": [8, 24]}, cv=2).fit(X, y)
+    assert {s.finalists for s in seen} == {1, 3} and {s.screen_keep for s in seen} == {8, 24}
+    assert {s.fit_rows for s in seen} == {32} and search.best_score_ > 0.99
+    with pytest.raises(ValueError, match="fit_rows must be a positive integer"):
+        Regressor(fit_rows=0).fit(X, y)

@@ -5,3 +5,9 @@ PARSIMONY = 0.05     # Flash-ANSR's lambda: score = log10(FVU) + PARSIMONY * len
 N_RESTARTS = 8       # Levenberg-Marquardt restarts per candidate
 MODEL_SELECTIONS = ("best", "accuracy", "score")  # how Regressor picks its answer (see pareto.select)
 MODEL_SELECTION = "best"
+# The search's budget for big tables and big rounds (search.SearchConfig; Regressor arguments of the same names).
+FIT_ROWS = 4096       # constants are fitted on at most this many rows (a random subsample)
+FINALISTS = 16        # best candidates scored on every row and tried with integer constants
+SCREEN_MIN = 96       # a round with more new candidates than this is screened first
+SCREEN_KEEP = 48      # ... and only this many of them (best screening score first) get the full restarts
+SCREEN_ROWS = 128     # rows the screening fits see

@@ -22,7 +22,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier
-from .defaults import MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY
+from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, SCREEN_KEEP, SCREEN_MIN,
+                       SCREEN_ROWS)
 from .equation import Equation
 from .canonical import canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, substitute
@@ -51,6 +52,10 @@ class Regressor(RegressorMixin, BaseEstimator):
     nested_constraints  PySR's: ``{"sin": {"sin": 0, "cos": 0}}`` allows no sin or cos inside a sin
     required_variables  feature names every formula must use
                   A returned formula never breaks these; the model is not let to sample ruled-out operators.
+    fit_rows, finalists, screen_min, screen_keep, screen_rows   the search's work on big tables and big rounds:
+                  constants fitted on at most ``fit_rows`` rows, the ``finalists`` best scored on every row and
+                  snapped, rounds of more than ``screen_min`` candidates screened on ``screen_rows`` rows with only
+                  ``screen_keep`` refitted in full (defaults in ``inference/defaults.py``)
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -84,7 +89,9 @@ class Regressor(RegressorMixin, BaseEstimator):
                  random_state: int | None = None, model_selection: str = MODEL_SELECTION, verbose: bool = False,
                  n_rounds: int | None = None, warm_start: bool = False, binary_operators: Sequence[str] | None = None,
                  unary_operators: Sequence[str] | None = None, maxsize: int | None = None,
-                 nested_constraints: dict | None = None, required_variables: Sequence[str] | None = None):
+                 nested_constraints: dict | None = None, required_variables: Sequence[str] | None = None,
+                 fit_rows: int = FIT_ROWS, finalists: int = FINALISTS, screen_min: int = SCREEN_MIN,
+                 screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -112,6 +119,11 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.maxsize = maxsize
         self.nested_constraints = nested_constraints
         self.required_variables = required_variables
+        self.fit_rows = fit_rows
+        self.finalists = finalists
+        self.screen_min = screen_min
+        self.screen_keep = screen_keep
+        self.screen_rows = screen_rows
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -167,7 +179,7 @@ class Regressor(RegressorMixin, BaseEstimator):
             simplifier = default_simplifier() if self.simplify else None
             outcome = search(self._round_proposer(X, y, seed, constraints), X, y, simplifier,
                              FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, self.time_budget,
-                             started, self.n_rounds, resume, w, accept)
+                             started, self.n_rounds, resume, w, accept, self._search_config())
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
             # Snapping and simplifying the finalists can write another form: every kept formula keeps the constraints.
             results = [r for r in outcome.results if accept is None or accept(r.tokens)]
@@ -285,6 +297,12 @@ class Regressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"beam_width must be a positive integer or None, got {self.beam_width!r}")
         resolve_n_jobs(self.n_jobs)
         check_model_selection(self.model_selection)
+        self._search_config()  # a bad fit_rows, finalists or screen setting is named here
+
+    def _search_config(self):
+        from .search import SearchConfig
+
+        return SearchConfig(self.fit_rows, self.finalists, self.screen_min, self.screen_keep, self.screen_rows)
 
     def _constraints(self, names: Sequence[str]):
         from .constraints import Constraints

@@ -8,10 +8,10 @@ then snapped) has ``FINAL_SHARE`` of the budget kept for it and checks the clock
 
 Fit only what can win: a candidate whose length alone already scores worse than the best so far (even an exact fit
 scores ``log10(eps) + parsimony * length``) is not fitted; rounds with many candidates are screened first with cheap
-fits (``SCREEN``, on ``SCREEN_ROWS`` rows) and only the best ``SCREEN_KEEP`` get the full restarts.
+fits (``SCREEN``, on ``screen_rows`` rows) and only the best ``screen_keep`` get the full restarts.
 
-Bounded work on big tables: constants are fitted on at most ``FIT_ROWS`` rows (a random subsample) and the
-``FINALISTS`` best are then scored on all rows, so a million-row table costs a few finalist evaluations more than a
+Bounded work on big tables: constants are fitted on at most ``fit_rows`` rows (a random subsample) and the
+``finalists`` best are then scored on all rows, so a million-row table costs a few finalist evaluations more than a
 small one.
 """
 
@@ -25,18 +25,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .candidates import prepare_candidates
+from .defaults import FINALISTS, FIT_ROWS, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
 from .fitting import FitConfig, FitResult, fvu_at, normalized_weights, subsample, weighted_var
 from .parallel import backend, fit_all
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from .snapping import snap
 from ..simplipy import CONSTANT
 
-FIT_ROWS = 4096       # constants are fitted on at most this many rows
-FINALISTS = 16        # best candidates scored on every row and tried with integer constants
 FINAL_SHARE = 0.05    # share of a time budget kept for scoring and snapping the finalists
-SCREEN_MIN = 96       # a round with more new candidates than this is screened first
-SCREEN_KEEP = 48      # ... and only this many of them (best screening score first) get the full restarts
-SCREEN_ROWS = 128     # rows the screening fits see
 SCREEN = FitConfig(n_restarts=2, scan_rounds=1)
 SCALE_RANGE = (1e-4, 1e4)  # y with an RMS outside this: every candidate gets an outer scale constant
 
@@ -50,6 +46,23 @@ def with_scale(candidates: list[list[str]], y: np.ndarray) -> list[list[str]]:
     if SCALE_RANGE[0] <= rms <= SCALE_RANGE[1]:
         return candidates
     return [c if CONSTANT in c else ["*", CONSTANT, *c] for c in candidates]
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How much work the search spends on big tables and big rounds (defaults in ``defaults.py``; the Regressor
+    takes each as an argument of the same name, so GridSearchCV can tune them)."""
+    fit_rows: int = FIT_ROWS          # constants are fitted on at most this many rows
+    finalists: int = FINALISTS        # best candidates scored on every row and tried with integer constants
+    screen_min: int = SCREEN_MIN      # a round with more new candidates than this is screened first
+    screen_keep: int = SCREEN_KEEP    # ... and only this many of them get the full restarts
+    screen_rows: int = SCREEN_ROWS    # rows the screening fits see
+
+    def __post_init__(self):
+        for name in ("fit_rows", "finalists", "screen_min", "screen_keep", "screen_rows"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @dataclass
@@ -98,17 +111,17 @@ def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float, w: np.nda
 
 def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
                n_jobs: int | None, deadline: float | None, parsimony: float,
-               w: np.ndarray | None = None) -> list[FitResult]:
-    if len(candidates) <= SCREEN_MIN:
+               w: np.ndarray | None = None, settings: SearchConfig = SearchConfig()) -> list[FitResult]:
+    if len(candidates) <= settings.screen_min:
         return fit_all(candidates, X, y, config, seed, n_jobs, deadline, w)
-    # Screening: two restarts on SCREEN_ROWS rows, then every screened fit scored on all fit rows (no refit).
-    Xs, ys, ws = subsample(X, y, SCREEN_ROWS, np.random.default_rng(seed), w)
+    # Screening: two restarts on screen_rows rows, then every screened fit scored on all fit rows (no refit).
+    Xs, ys, ws = subsample(X, y, settings.screen_rows, np.random.default_rng(seed), w)
     if not np.var(ys) > 0:
         Xs, ys, ws = X, y, w
     var_y = weighted_var(y, w)
     screened = [rescored(r, X, y, var_y, w) for r in fit_all(candidates, Xs, ys, SCREEN, seed, n_jobs, deadline, ws)]
     order = rank_order([r.fvu for r in screened], [complexity(r.tokens) for r in screened], parsimony)
-    keep = [screened[i].tokens for i in order[:SCREEN_KEEP]]
+    keep = [screened[i].tokens for i in order[:settings.screen_keep]]
     full = {tuple(r.tokens): r for r in fit_all(keep, X, y, config, seed, n_jobs, deadline, w)}
     return [full[key] if (key := tuple(r.tokens)) in full and full[key].fvu <= r.fvu else r for r in screened]
 
@@ -117,22 +130,25 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
            simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
            time_budget: float | None = None, started: float | None = None, rounds: int | None = None,
            resume: SearchState | None = None, w: np.ndarray | None = None,
-           accept: Callable[[list[str]], bool] | None = None) -> SearchOutcome:
+           accept: Callable[[list[str]], bool] | None = None,
+           settings: SearchConfig | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
     ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
     this call (default: one without a time budget, as many as the time allows with one). ``resume`` goes on from an
     earlier call's ``outcome.state`` on the same data: its formulas compete, its skeletons are not fitted again and
     the rounds (and so the proposals' and fits' seeds) continue where it stopped. ``w`` (n,) positive row weights
-    make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted.
+    make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted;
+    ``settings`` bound the work on big tables and rounds (``SearchConfig``).
     Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""
     start = time.time() if started is None else started
     deadline = None if time_budget is None else start + time_budget
     work_deadline = None if time_budget is None else start + time_budget * (1.0 - FINAL_SHARE)
     rng = np.random.default_rng(seed)
+    settings = settings or SearchConfig()
     w = normalized_weights(w, y.shape[0])
-    Xf, yf, wf = subsample(X, y, FIT_ROWS, rng, w)
+    Xf, yf, wf = subsample(X, y, settings.fit_rows, rng, w)
     state = resume or SearchState()
     out = SearchOutcome([], state.proposed, state.distinct, state.fitted, state.rounds, state.skipped)
     seen: set[tuple[str, ...]] = set(state.seen)
@@ -153,8 +169,10 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         # Shorter first: an early exact fit makes every longer candidate dominated.
         worth.sort(key=len)
         if worth:
-            out.fitted_on.add(backend(n_jobs, len(worth) if len(worth) <= SCREEN_MIN else SCREEN_KEEP))
-        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony, wf)
+            out.fitted_on.add(backend(n_jobs, len(worth) if len(worth) <= settings.screen_min else
+                                      settings.screen_keep))
+        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony, wf,
+                            settings)
         out.fitted += len(fitted)
         for r in fitted:
             key = tuple(r.tokens)
@@ -178,27 +196,27 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     if not any(math.isfinite(r.fvu) for r in results):
         raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
                            f"sample more (n_samples) or use a trained model")
-    out.results = finalize(results, X, y, Xf is not X, simplifier, config, parsimony, seed, deadline, w)
+    out.results = finalize(results, X, y, Xf is not X, simplifier, config, parsimony, seed, deadline, w, settings)
     return out
 
 
 def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bool, simplifier: Callable | None,
              config: FitConfig, parsimony: float, seed: int, deadline: float | None,
-             w: np.ndarray | None = None) -> list[FitResult]:
-    """The ``FINALISTS`` best: FVU on every row (when fitted on a subsample), then near-integer constants snapped
+             w: np.ndarray | None = None, settings: SearchConfig = SearchConfig()) -> list[FitResult]:
+    """The ``settings.finalists`` best: FVU on every row (when fitted on a subsample), then near-integer constants snapped
     when that scores no worse. Each formula kept once, at its best fit."""
     order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
     results = list(results)
     var_y = weighted_var(y, w)
     rng = np.random.default_rng(seed)
-    for i in order[:FINALISTS]:
+    for i in order[:settings.finalists]:
         if deadline is not None and time.time() > deadline:
             break
         r = results[i]
         if rescore:
             r = rescored(r, X, y, var_y, w)
-        # Snapping refits on at most FIT_ROWS rows, and is scored there; rescored below when needed.
-        Xs, ys, ws = subsample(X, y, FIT_ROWS, rng, w) if rescore else (X, y, w)
+        # Snapping refits on at most fit_rows rows, and is scored there; rescored below when needed.
+        Xs, ys, ws = subsample(X, y, settings.fit_rows, rng, w) if rescore else (X, y, w)
         snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng, ws)
         if snapped is not r and rescore:
             snapped = rescored(snapped, X, y, var_y, w)
