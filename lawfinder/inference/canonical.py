@@ -4,9 +4,10 @@ The rule-based simplifier stays fast for training; the Pareto front of one fit i
 SymPy. Each front formula (constants written in) first has every part that reads a variable but is constant on the
 rows replaced by its value (``sin(1e+28 - I)``: the argument rounds to 1e+28 on every row), then goes through
 ``expand``, ``factor``, ``cancel`` and ``together``; a rewrite replaces it only when it has fewer tokens **and**
-gives the same values on the user's rows (relative 1e-9, non-finite where the original is), so an answer never changes, only its spelling: ``Q*(O - 1) + Q`` becomes
-``O*Q``. Numbers that are not integers become fitted constants again (``<constant>``), integers stay literals. The
-pass stops at the fit's deadline; formulas it did not reach keep their form.
+gives the same values on the user's rows (relative 1e-9, non-finite where the original is), so an answer never
+changes, only its spelling: ``Q*(O - 1) + Q`` becomes ``O*Q``. Numbers that are not integers become fitted constants
+again (``<constant>``), integers stay literals. The chosen answer goes first, then the front simplest first; the pass
+stops at the fit's deadline (``SECONDS`` when the fit has none), and formulas it did not reach keep their form.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .fitting import FitResult, substitute
 
 REWRITES = ("expand", "factor", "cancel", "together")
 CHECK_ROWS = 512       # rows the rewrite is checked on (a fixed subsample of larger tables)
+SECONDS = 1.0          # the pass's time when the fit has no time budget (SymPy takes ~0.02-0.15 s a formula)
 RTOL = 1e-9
 
 
@@ -144,7 +146,8 @@ def canonical_forms(results: list[FitResult], chosen: Sequence[int], X: np.ndarr
 
 
 def shown_indices(results: Sequence[FitResult], parsimony: float) -> list[int]:
-    """The results a user sees first: the Pareto front (complexity vs FVU) and the best by objective."""
+    """The results a user sees first, in the order the pass takes them: the best by objective, then the rest of the
+    Pareto front (complexity vs FVU), simplest first."""
     from types import SimpleNamespace
 
     from .pareto import pareto_mask
@@ -152,4 +155,6 @@ def shown_indices(results: Sequence[FitResult], parsimony: float) -> list[int]:
 
     mask = pareto_mask([SimpleNamespace(complexity=complexity(r.tokens), fvu=r.fvu) for r in results])
     order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
-    return sorted(set(np.flatnonzero(mask).tolist()) | set(order[:1]))
+    front = sorted((i for i in np.flatnonzero(mask).tolist() if i not in order[:1]),
+                   key=lambda i: complexity(results[i].tokens))
+    return [*order[:1], *front]

@@ -25,7 +25,7 @@ from .candidates import default_simplifier
 from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, SCREEN_KEEP, SCREEN_MIN,
                        SCREEN_ROWS)
 from .equation import Equation
-from .canonical import canonical_forms, shown_indices
+from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, substitute
 from .honesty import law_found, span_warning, underdetermined_message
 from .parallel import resolve_n_jobs
@@ -190,8 +190,8 @@ class Regressor(RegressorMixin, BaseEstimator):
             progress.update()
         raws: dict = {}
         if self.simplify:  # the formulas a user sees, in their shortest form that gives the same values
-            results, raws = canonical_forms(results, shown_indices(results, self.parsimony), X,
-                                            None if self.time_budget is None else started + self.time_budget, accept)
+            until = time.time() + CANONICAL_SECONDS if self.time_budget is None else started + self.time_budget
+            results, raws = canonical_forms(results, shown_indices(results, self.parsimony), X, until, accept)
         lengths = [complexity(r.tokens) for r in results]
         order = rank_order([r.fvu for r in results], lengths, self.parsimony)
         levels = None
