@@ -187,3 +187,16 @@ def test_the_trainer_gets_resolved_configs_and_never_looks_up_a_preset(tmp_path,
     monkeypatch.setattr(presets, "get", refuse)
     learner = build_learner(job.learner)          # what the TrainerActor does with the spec it receives
     assert learner.trainer.model_config == job.learner.model and learner.trainer.config.max_steps == 7
+
+
+def test_a_run_is_one_printable_record(tmp_path, capsys):
+    import json
+
+    from lawfinder.cli import main
+
+    assert main(["train", "--preset", "flash-tiny", "--set-model", "max_variables=4", "--max-steps", "9",
+                 "--batch-size", "8", "--out", str(tmp_path / "run"), "--print-job"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["learner"]["model"]["max_variables"] == 4 and record["learner"]["train"]["max_steps"] == 9
+    assert record["source"]["batch_size"] == 8 and record["loop"]["max_steps"] == 9
+    assert not (tmp_path / "run").exists()                   # printing starts nothing

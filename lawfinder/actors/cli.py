@@ -16,6 +16,8 @@ from dataclasses import replace
 
 from .learners import DEFAULT_PRESET
 
+JOB_FILE = "job.json"   # the run's resolved record, beside its checkpoints
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model with Ray producer actors feeding a trainer actor",
@@ -48,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trainer-cpus", type=float, default=1.0,
                    help="CPUs of the trainer actor; also its torch threads (a GPU trainer wants 2-4)")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")
+    p.add_argument("--print-job", action="store_true",
+                   help=f"print the run's resolved record (saved as {JOB_FILE} beside the checkpoints) and stop")
     p.set_defaults(func=run_train)
 
 
@@ -99,9 +103,16 @@ def run_train(args: argparse.Namespace) -> int:
 
     from ..run_lock import hold
 
+    from ..atomic import plain_json, write_text
+
     job = build_job(args)
+    if args.print_job:
+        print(json.dumps(plain_json(job.record()), indent=1, default=str))
+        return 0
     with hold(job.out_dir, "--out"), \
             following_steps(os.path.join(job.out_dir, "metrics.jsonl"), job.loop.max_steps, wanted()):
+        # The run as one record beside its checkpoints (each launch rewrites it: a resumed run may change its length).
+        write_text(os.path.join(job.out_dir, JOB_FILE), json.dumps(plain_json(job.record()), indent=1, default=str))
         summary = run_job(job)
     if args.json:  # stdout holds the JSON alone: progress and the trainer's lines go to stderr
         print(json.dumps(summary, default=str))

@@ -30,6 +30,13 @@ class TrainJob:
     producer_max_restarts: int = 16
     trainer_max_restarts: int = 4
 
+    def record(self) -> dict:
+        """The whole run as one plain record: loop, data source, the learner's resolved model and training configs,
+        producers and resources. ``lawfinder train`` prints it and saves it beside the checkpoints (``job.json``)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
     def __post_init__(self):
         if self.producers < 1:
             raise ValueError(f"--producers must be >= 1, got {self.producers}")
