@@ -23,6 +23,9 @@ from ..simplipy.tokens import is_number, number_value
 from .fitting import FitResult, substitute
 
 REWRITES = ("expand", "factor", "cancel", "together")
+# SymPy cannot be stopped mid-call, so the pass only takes formulas whose rewrites stay small: at most this many tokens,
+# and expand never multiplies out powers of sums ((a + b)**40 would take minutes: seen in a FastSRB fit).
+MAX_TOKENS = 24
 CHECK_ROWS = 512       # rows the rewrite is checked on (a fixed subsample of larger tables)
 SECONDS = 1.0          # the pass's time when the fit has no time budget (SymPy takes ~0.02-0.15 s a formula)
 RTOL = 1e-9
@@ -113,9 +116,13 @@ def shortest_form(result: FitResult, X: np.ndarray, accept=None) -> FitResult | 
         expr = to_sympy(folded)
     except (ValueError, TypeError, RecursionError):
         return best
+    if len(result.tokens) > MAX_TOKENS:
+        return best
     for name in REWRITES:
         try:
-            tokens = from_sympy(getattr(sp, name)(expr))
+            rewrite = getattr(sp, name)
+            tokens = from_sympy(rewrite(expr, multinomial=False, power_exp=False) if name == "expand" else
+                                rewrite(expr))
         except Exception:  # noqa: BLE001 - a SymPy rewrite that fails or yields an unknown function is just skipped
             continue
         skeleton, constants = _as_skeleton(tokens)
