@@ -22,7 +22,9 @@ from ..simplipy import CONSTANT, compile as compile_tokens, from_sympy, to_sympy
 from ..simplipy.tokens import is_number, number_value
 from .fitting import FitResult, substitute
 
-REWRITES = ("expand", "factor", "cancel", "together")
+# Only expand: factor, cancel and together expand fully inside (a FastSRB fit spent minutes in factor), and SymPy
+# cannot be stopped mid-call.
+REWRITES = ("expand",)
 # SymPy cannot be stopped mid-call, so the pass only takes formulas whose rewrites stay small: at most this many tokens,
 # and expand never multiplies out powers of sums ((a + b)**40 would take minutes: seen in a FastSRB fit).
 MAX_TOKENS = 24
