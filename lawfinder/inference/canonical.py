@@ -2,10 +2,10 @@
 
 The rule-based simplifier stays fast for training; the Pareto front of one fit is a dozen formulas and can afford
 SymPy. Each front formula (constants written in) first has every part that reads a variable but is constant on the
-rows replaced by its value (``sin(1e+28 - I)``: the argument rounds to 1e+28 on every row), then goes through
-``expand``, ``factor``, ``cancel`` and ``together``; a rewrite replaces it only when it has fewer tokens **and**
-gives the same values on the user's rows (relative 1e-9, non-finite where the original is), so an answer never
-changes, only its spelling: ``Q*(O - 1) + Q`` becomes ``O*Q``. Numbers that are not integers become fitted constants
+rows replaced by its value (``sin(1e+28 - I)``: the argument rounds to 1e+28 on every row), then through SymPy's
+``expand`` (not factor, cancel or together: they expand fully inside and took minutes on a FastSRB fit); a rewrite
+replaces it only when it has fewer tokens **and** gives the same values on the user's rows (relative 1e-9,
+non-finite where the original is), so an answer never changes, only its spelling: ``Q*(O - 1) + Q`` becomes ``O*Q``. Numbers that are not integers become fitted constants
 again (``<constant>``), integers stay literals. The chosen answer goes first, then the front simplest first; the pass
 stops at the fit's deadline (``SECONDS`` when the fit has none), and formulas it did not reach keep their form.
 """

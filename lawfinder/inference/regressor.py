@@ -189,7 +189,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                                    "them")
             progress.update()
         raws: dict = {}
-        if self.simplify:  # the formulas a user sees, in their shortest form that gives the same values
+        if self.simplify:  # the formulas a user sees, in their shortest form that gives the same values (bounded)
             until = time.time() + CANONICAL_SECONDS if self.time_budget is None else started + self.time_budget
             results, raws = canonical_forms(results, shown_indices(results, self.parsimony), X, until, accept)
         lengths = [complexity(r.tokens) for r in results]
