@@ -22,11 +22,9 @@ from ..simplipy import CONSTANT, compile as compile_tokens, from_sympy, to_sympy
 from ..simplipy.tokens import is_number, number_value
 from .fitting import FitResult, substitute
 
-# Only expand: factor, cancel and together expand fully inside (a FastSRB fit spent minutes in factor), and SymPy
-# cannot be stopped mid-call.
-REWRITES = ("expand",)
-# SymPy cannot be stopped mid-call, so the pass only takes formulas whose rewrites stay small: at most this many tokens,
-# and expand never multiplies out powers of sums ((a + b)**40 would take minutes: seen in a FastSRB fit).
+# SymPy cannot be stopped mid-call, so the pass only takes formulas whose rewrite stays small: at most this many tokens,
+# expand alone (factor, cancel and together expand fully inside: a FastSRB fit spent minutes in factor), and expand
+# never multiplies out powers of sums ((a + b)**40 would take minutes: seen in a FastSRB fit).
 MAX_TOKENS = 24
 CHECK_ROWS = 512       # rows the rewrite is checked on (a fixed subsample of larger tables)
 SECONDS = 1.0          # the pass's time when the fit has no time budget (SymPy takes ~0.02-0.15 s a formula)
@@ -120,20 +118,17 @@ def shortest_form(result: FitResult, X: np.ndarray, accept=None) -> FitResult | 
         return best
     if len(result.tokens) > MAX_TOKENS:
         return best
-    for name in REWRITES:
-        try:
-            rewrite = getattr(sp, name)
-            tokens = from_sympy(rewrite(expr, multinomial=False, power_exp=False) if name == "expand" else
-                                rewrite(expr))
-        except Exception:  # noqa: BLE001 - a SymPy rewrite that fails or yields an unknown function is just skipped
-            continue
-        skeleton, constants = _as_skeleton(tokens)
-        longest = len(best.tokens if best else result.tokens)
-        if len(skeleton) >= longest or (accept is not None and not accept(skeleton)):
-            continue
-        values = _values(skeleton, constants, X)
-        if values is not None and same_values(raw, values):
-            best = FitResult(skeleton, constants, result.fvu, result.n_restarts)
+    try:
+        tokens = from_sympy(sp.expand(expr, multinomial=False, power_exp=False))
+    except Exception:  # noqa: BLE001 - a rewrite that fails or yields an unknown function is just not taken
+        return best
+    skeleton, constants = _as_skeleton(tokens)
+    longest = len(best.tokens if best else result.tokens)
+    if len(skeleton) >= longest or (accept is not None and not accept(skeleton)):
+        return best
+    values = _values(skeleton, constants, X)
+    if values is not None and same_values(raw, values):
+        best = FitResult(skeleton, constants, result.fvu, result.n_restarts)
     return best
 
 
