@@ -326,6 +326,17 @@ def test_resume_trims_metrics_written_after_the_checkpoint(tmp_path):
     assert resume(FakeLearner(), tmp_path / "empty") is None
 
 
+def test_resume_removes_the_temp_file_of_a_save_cut_off_by_a_kill(tmp_path):
+    learner = FakeLearner()
+    learner.step = 4
+    learner.save(checkpoint_path(tmp_path, 4), {"samples": 16})
+    (tmp_path / ".ckpt-00000008.pt.k3x9q1.tmp").write_bytes(b"half a checkpoint")
+    (tmp_path / "notes.tmp").write_text("not ours")
+    fresh = FakeLearner()
+    assert resume(fresh, tmp_path) == {"samples": 16} and fresh.step == 4
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == ["notes.tmp"]
+
+
 def test_loop_config_rejects_bad_values():
     with pytest.raises(ValueError, match="max_steps"):
         LoopConfig(max_steps=0)

@@ -57,6 +57,19 @@ def warn(message: str) -> None:
     print(f"lawfinder: warning: {message}", file=sys.stderr, flush=True)
 
 
+INTERRUPTED_SAVE = re.compile(r"\.ckpt-\d{8}\.pt\..+\.tmp\Z")
+
+
+def remove_interrupted_saves(directory: str | os.PathLike) -> list[Path]:
+    """Delete the temp files of checkpoint saves cut off by a killed learner (``.ckpt-00000016.pt.XXXX.tmp``); the
+    run directory has one run at a time (its lock), so no save is in flight when a run starts or resumes."""
+    directory = Path(directory)
+    removed = [p for p in directory.iterdir() if INTERRUPTED_SAVE.match(p.name)] if directory.is_dir() else []
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
 def load_newest_valid(directory: str | os.PathLike, load: Callable[[Path], dict],
                       report: Callable[[str], None] = warn) -> tuple[Path | None, dict | None]:
     """Load the newest checkpoint that is intact: -> (its path, what ``load`` returned), or (None, None).

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, load_newest_valid, prune_checkpoints,
-                          trim_metrics)
+                          remove_interrupted_saves, trim_metrics)
 from .feed import Prefetcher
 from .meter import Meter, format_progress
 
@@ -56,6 +56,7 @@ class LoopConfig:
 def resume(learner: Learner, out_dir: str | Path) -> dict | None:
     """Load the newest intact checkpoint in ``out_dir`` if there is one (damaged ones are skipped with a warning);
     returns its data position (None = fresh start)."""
+    remove_interrupted_saves(out_dir)
     path, position = load_newest_valid(out_dir, learner.load)
     if path is None:
         return None
