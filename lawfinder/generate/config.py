@@ -9,7 +9,7 @@ the values recovered from Flash-ANSR's v23 configs); ``PRESETS["scaling-laws"]``
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,12 +22,12 @@ POINT_DISTRIBUTIONS = ("intervals", "gaussian-mixture")
 TOKENIZERS = ("prefix", "latex")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-# Flash-ANSR's 33 sampled unary operators (weight 1 each); the binary four have weight 10.
-FLASH_UNARY = (
-    "abs", "inv", "neg", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5", "sin", "cos", "tan",
-    "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "log", "mult2", "mult3", "mult4",
-    "mult5", "div2", "div3", "div4", "div5",
-)
+
+def prior_weights(arity: int) -> tuple:
+    """Flash-ANSR's operator weights of one arity as ``(name, weight)`` pairs, from the operator records' prior
+    weights (33 unary operators of weight 1; +, -, *, / of weight 10), in the records' order."""
+    return tuple((op.name, op.prior_weight) for op in OPERATORS.values() if op.arity == arity and op.prior_weight > 0)
+
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class GeneratorConfig:
     operator_count_power: float = 0.7
     operator_count_scale: float = 1.0
     # Weights are normalised within an arity because the tree shape fixes the arity first (facts §1, code reading).
-    binary_operators: tuple = (("+", 10.0), ("-", 10.0), ("*", 10.0), ("/", 10.0))
-    unary_operators: tuple = tuple((name, 1.0) for name in FLASH_UNARY)
+    binary_operators: tuple = field(default_factory=lambda: prior_weights(2))
+    unary_operators: tuple = field(default_factory=lambda: prior_weights(1))
     max_variables: int = 17
     leaf_constants: bool = True  # `<constant>` is one of the leaf symbols, next to x1..x{max_variables}
     simplify: bool = True

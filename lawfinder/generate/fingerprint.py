@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..simplipy.operators import CONSTANT, OPERATORS
+from ..simplipy.operators import ARITY, CONSTANT
 from ..simplipy.tokens import is_variable
 from ..simplipy.interpret import evaluate
 
@@ -40,7 +40,7 @@ _SCALINGS = frozenset({"neg", "mult2", "mult3", "mult4", "mult5", "div2", "div3"
 _NAN = np.int32(0x7FC00000 >> 4)
 
 
-_ARITY = {name: op.arity for name, op in OPERATORS.items()}
+_ARITY = ARITY
 _IS_CONSTANT: dict[str, bool] = {}  # leaf token -> is it a constant (anything but a variable)?
 
 

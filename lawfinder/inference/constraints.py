@@ -17,17 +17,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..simplipy.operators import OPERATORS
+from ..simplipy.operators import ALIASES as SPELLING_ALIASES
+from ..simplipy.operators import BINARY, OPERATORS, derived
 from ..simplipy.tokens import is_variable, variable_index
 
-BINARY = ("+", "-", "*", "/", "pow")
-# Unary tokens that spell a binary operator, and which one.
-SPELLS = {"neg": "-", "inv": "/", "pow2": "*", "pow3": "*", "pow4": "*", "pow5": "*", "mult2": "*", "mult3": "*",
-          "mult4": "*", "mult5": "*", "div2": "/", "div3": "/", "div4": "/", "div5": "/"}
-UNARY = tuple(t for t, op in OPERATORS.items() if op.arity == 1 and t not in SPELLS)
-ALIASES = {"^": "pow", "sqrt": "pow1_2", "cbrt": "pow1_3", "square": "pow2", "cube": "pow3", "neg": "neg",
-           "inv": "inv", "arcsin": "asin", "arccos": "acos", "arctan": "atan"}
 
+def _spelled_as(op) -> str | None:
+    """The binary operator a unary token spells (``neg`` is ``-``, ``inv`` ``/``, ``pow2`` and ``mult3`` ``*``,
+    ``div2`` ``/``), or None for a unary operator in its own right."""
+    if op.arity != 1:
+        return None
+    if op.name == "neg":
+        return "-"
+    if op.power == -1:
+        return "/"
+    if op.power is not None and op.power.denominator == 1:
+        return "*"
+    if op.scale is not None:
+        return "*" if op.scale.denominator == 1 else "/"
+    return None
+
+
+# Unary tokens that spell a binary operator, and which one.
+SPELLS = derived(lambda ops: {op.name: _spelled_as(op) for op in ops if _spelled_as(op)})
+UNARY = derived(lambda ops: [op.name for op in ops if op.arity == 1 and not _spelled_as(op)])
+# Names users may write for an operator: PySR's and numpy's (``square``, ``arcsin``, ``^``) and the parser's.
+ALIASES = derived(lambda ops: {"^": "pow", "cube": "pow3"} | dict(SPELLING_ALIASES) | {
+    op.array_name: op.name for op in ops if op.array_name and op.array_name != op.name})
 
 def _names(names: Sequence[str] | None, known: Sequence[str], what: str) -> frozenset | None:
     if names is None:

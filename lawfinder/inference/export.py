@@ -12,20 +12,31 @@ import operator
 import re
 from typing import Any, Callable, Sequence
 
-from ..simplipy.operators import CONSTANT, NAMED_NUMBERS, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+from ..simplipy.operators import (CONSTANT, NAMED_NUMBERS, OPERATORS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG,
+                                   PREC_POW, Operator, derived)
 from ..simplipy.tokens import is_variable, number_value, variable_index
 
-# numpy names of the functions that print in call form; evaluated with ``from numpy import *`` in scope.
-_CALL_NAMES = {
-    "abs": "abs", "pow1_2": "sqrt", "pow1_3": "cbrt", "exp": "exp", "log": "log", "sin": "sin", "cos": "cos",
-    "tan": "tan", "asin": "arcsin", "acos": "arccos", "atan": "arctan", "sinh": "sinh", "cosh": "cosh",
-    "tanh": "tanh", "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh",
-}
 _BINARY = {"+": (" + ", PREC_ADD), "-": (" - ", PREC_ADD), "*": (" * ", PREC_MUL), "/": (" / ", PREC_MUL)}
 
 
+def _integer_power(op: Operator) -> bool:
+    return op.power is not None and op.power.denominator == 1
+
+
+def _call_name(op: Operator) -> str | None:
+    """The function the Python text calls for a unary operator: numpy's name (``arcsin``), or the record's own name
+    for one numpy lacks; None for those written with operators (integer powers, roots without a numpy name, neg,
+    scalings)."""
+    if op.arity != 1 or op.name == "neg" or op.scale is not None or _integer_power(op):
+        return None
+    if op.array_name is not None:
+        return op.array_name
+    return None if op.power is not None else op.name
+
+
 # Names a column may not take in Python text: what the text itself calls, and numpy's constants.
-_RESERVED = frozenset({*_CALL_NAMES.values(), "sign", "C", "pi", "e", "inf", "nan", "numpy", "np"})
+_RESERVED = derived(lambda ops: {name for name in map(_call_name, ops) if name}
+                    | {"sign", "C", "pi", "e", "inf", "nan", "numpy", "np"})
 
 
 def python_names(names: Sequence[str]) -> tuple[str, ...]:
@@ -67,6 +78,24 @@ def _leaf(token: str, names: Sequence[str], precision: int | None) -> tuple[str,
     return token, PREC_NEG if token.startswith("-") else PREC_ATOM
 
 
+def _unary_text(op: Operator, arg: tuple[str, int]) -> tuple[str, int]:
+    """A unary operator other than neg applied to ``arg`` (text, precedence), from its record."""
+    name = _call_name(op)
+    if name is not None:
+        return f"{name}({arg[0]})", PREC_ATOM
+    if op.scale is not None:
+        if op.scale.denominator == 1:
+            return f"{op.scale.numerator} * {_wrap(arg, PREC_MUL + 1)}", PREC_MUL
+        return f"{_wrap(arg, PREC_MUL)} / {op.scale.denominator}", PREC_MUL
+    if op.power == -1:
+        return f"1 / {_wrap(arg, PREC_MUL + 1)}", PREC_MUL
+    if _integer_power(op):
+        return f"{_wrap(arg, PREC_POW + 1)}**{op.power.numerator}", PREC_POW
+    if op.power.denominator % 2:  # a sign-keeping real odd root
+        return f"sign({arg[0]}) * abs({arg[0]})**{float(op.power):g}", PREC_MUL
+    return f"{_wrap(arg, PREC_POW + 1)}**{float(op.power):g}", PREC_POW
+
+
 def python_text(tokens: Sequence[str], names: Sequence[str], precision: int | None = None) -> str:
     """Infix Python over numpy's names (``1 / m``, ``x**2``, ``sqrt(x)``, ``arcsin(x)``) that evaluates, with
     ``from numpy import *`` and one array per variable in scope, to the formula's values; numbers are rounded to
@@ -88,60 +117,50 @@ def python_text(tokens: Sequence[str], names: Sequence[str], precision: int | No
             stack.append((f"{_wrap(args[0], PREC_POW + 1)}**{_wrap(args[1], PREC_ATOM)}", PREC_POW))
         elif token == "neg":
             stack.append((f"-{_wrap(args[0], PREC_POW)}", PREC_NEG))
-        elif token == "inv":
-            stack.append((f"1 / {_wrap(args[0], PREC_MUL + 1)}", PREC_MUL))
-        elif token in ("pow2", "pow3", "pow4", "pow5"):
-            stack.append((f"{_wrap(args[0], PREC_POW + 1)}**{token[3]}", PREC_POW))
-        elif token == "pow1_4":
-            stack.append((f"{_wrap(args[0], PREC_POW + 1)}**0.25", PREC_POW))
-        elif token == "pow1_5":  # the sign-keeping real fifth root
-            stack.append((f"sign({args[0][0]}) * abs({args[0][0]})**0.2", PREC_MUL))
-        elif token.startswith("mult"):
-            stack.append((f"{token[4:]} * {_wrap(args[0], PREC_MUL + 1)}", PREC_MUL))
-        elif token.startswith("div"):
-            stack.append((f"{_wrap(args[0], PREC_MUL)} / {token[3:]}", PREC_MUL))
+        elif op.arity == 2:  # a registered binary operator: a call
+            stack.append((f"{op.array_name or op.name}({args[0][0]}, {args[1][0]})", PREC_ATOM))
         else:
-            stack.append((f"{_CALL_NAMES[token]}({args[0][0]})", PREC_ATOM))
+            stack.append(_unary_text(op, args[0]))
     return stack[0][0]
+
+
+def _array_op(op: Operator, module: Any) -> Callable:
+    """One operator over ``module``'s arrays (numpy, ``jax.numpy`` or torch): the module's function of the record's
+    ``array_name`` where it has one, else the power or scaling the record says it is, else the record's numpy
+    function (numpy arrays only)."""
+    named = getattr(module, op.array_name, None) if op.array_name else None
+    if named is not None:
+        return named
+    if op.scale is not None:
+        k = float(op.scale)
+        return (lambda a: k * a) if op.scale.denominator == 1 else (lambda a: a / float(op.scale.denominator))
+    if op.power is not None:
+        if op.power == -1:
+            return lambda a: 1.0 / a
+        if _integer_power(op):
+            return lambda a, k=op.power.numerator: a**k
+        p = float(op.power)
+        if op.power.denominator % 2:  # a sign-keeping real odd root
+            return lambda a: module.sign(a) * module.abs(a) ** p
+        return lambda a: a**p
+    return op.numpy
+
+
+def _array_table(module: Any, structural: dict[str, Callable]) -> dict[str, Callable]:
+    """Operator name -> function over ``module``'s arrays, for every record (``structural`` for + - * / pow neg)."""
+    table = {op.name: _array_op(op, module) for op in OPERATORS.values() if op.name not in structural}
+    return table | structural
 
 
 def _numpy_like(xp: Any) -> dict[str, Callable]:
     """Operator name -> function of a module with numpy's names (numpy itself, ``jax.numpy``)."""
-    def root(k: int) -> Callable:
-        return lambda a: xp.sign(a) * xp.abs(a) ** (1.0 / k)
-
-    table = {
-        "+": xp.add, "-": xp.subtract, "*": xp.multiply, "/": xp.divide, "pow": xp.power, "neg": xp.negative,
-        "inv": lambda a: 1.0 / a, "pow2": xp.square, "pow3": lambda a: a**3, "pow4": lambda a: a**4,
-        "pow5": lambda a: a**5, "pow1_3": root(3), "pow1_4": lambda a: a**0.25, "pow1_5": root(5),
-    }
-    for token, name in _CALL_NAMES.items():
-        table.setdefault(token, getattr(xp, name))
-    return table
+    return _array_table(xp, {"+": xp.add, "-": xp.subtract, "*": xp.multiply, "/": xp.divide, "pow": xp.power,
+                             "neg": xp.negative})
 
 
 def _torch_table(torch: Any) -> dict[str, Callable]:
-    def root(k: int) -> Callable:
-        return lambda a: torch.sign(a) * torch.abs(a) ** (1.0 / k)
-
-    table = {
-        "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "pow": operator.pow,
-        "neg": torch.neg,
-        "inv": torch.reciprocal, "pow2": torch.square, "pow3": lambda a: a**3, "pow4": lambda a: a**4,
-        "pow5": lambda a: a**5, "pow1_2": torch.sqrt, "pow1_3": root(3), "pow1_4": lambda a: a**0.25,
-        "pow1_5": root(5), "abs": torch.abs,
-    }
-    for token in ("exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-                  "acosh", "atanh"):
-        table[token] = getattr(torch, token)
-    return table
-
-
-def _with_scalings(table: dict[str, Callable]) -> dict[str, Callable]:
-    for k in range(2, 6):
-        table[f"mult{k}"] = lambda a, k=k: k * a
-        table[f"div{k}"] = lambda a, k=k: a / k
-    return table
+    return _array_table(torch, {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+                                "pow": operator.pow, "neg": torch.neg})
 
 
 def evaluate(skeleton: Sequence[str], X: Any, constants: Sequence[Any], table: dict[str, Callable],
@@ -169,7 +188,7 @@ def evaluate(skeleton: Sequence[str], X: Any, constants: Sequence[Any], table: d
 def array_function(skeleton: Sequence[str], constants: Sequence[float], xp: Any) -> Callable:
     """``f(X, constants=fitted)`` over a numpy-like module ``xp`` (``jax.numpy`` for ``Regressor.jax()``, where it is
     jit-able and differentiable in the constants)."""
-    table = _with_scalings(_numpy_like(xp))
+    table = _numpy_like(xp)
     values = tuple(float(c) for c in constants)
     return lambda X, constants=values: evaluate(skeleton, X, constants, table, xp.asarray)
 
@@ -178,7 +197,7 @@ def torch_module(skeleton: Sequence[str], constants: Sequence[float], names: Seq
     """A ``torch.nn.Module`` computing the formula from an (n, d) tensor; the constants are trainable parameters."""
     import torch
 
-    table = _with_scalings(_torch_table(torch))
+    table = _torch_table(torch)
 
     class SymbolicModule(torch.nn.Module):
         def __init__(self):

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from ..simplipy import CONSTANT
+from ..simplipy.operators import ARITY, derived
 from ..simplipy.tokens import is_number, is_variable, variable_index
 from .separable import separate
 
@@ -88,11 +89,10 @@ class Inconsistent(Exception):
     """The formula adds unlike quantities or applies a function to a dimensionful argument."""
 
 
-_SAME = {"neg", "abs"}
-_DIMENSIONLESS_IN_OUT = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log"}
-_POWERS = {"pow2": Fraction(2), "pow3": Fraction(3), "pow4": Fraction(4), "pow5": Fraction(5),
-           "pow1_2": Fraction(1, 2), "pow1_3": Fraction(1, 3), "pow1_4": Fraction(1, 4), "pow1_5": Fraction(1, 5),
-           "inv": Fraction(-1)}
+# Each unary operator's rule from its record: the result keeps the argument's dimension (neg, abs, mult2), raises
+# it to the operator's power (pow2, inv), or both are dimensionless (sin, exp, and every other).
+_SAME = derived(lambda ops: {op.name for op in ops if op.arity == 1 and op.units == "same"})
+_POWERS = derived(lambda ops: {op.name: op.power for op in ops if op.arity == 1 and op.units == "power"})
 
 
 def dims_of(tokens: Sequence[str], x_dims: Sequence[Dims], free: frozenset[int] = frozenset()) -> Dims | None:
@@ -121,12 +121,8 @@ def dims_of(tokens: Sequence[str], x_dims: Sequence[Dims], free: frozenset[int] 
         elif t in _POWERS:
             a = stack.pop()
             stack.append(None if a is None else scale(a, _POWERS[t]))
-        elif t.startswith(("mult", "div")):
-            stack.append(stack.pop())
         else:
-            from ..simplipy.tokens import arity
-
-            args = [stack.pop() for _ in range(arity(t))]
+            args = [stack.pop() for _ in range(ARITY[t])]
             if any(a is not None and a != DIMENSIONLESS for a in args):
                 raise Inconsistent(f"{t} of a dimensionful argument")
             stack.append(DIMENSIONLESS)

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..simplipy.latex_tokens import LATEX_DIGITS, LATEX_FUNCTIONS, LATEX_SYMBOLS, LATEX_VARIABLES
-from ..simplipy.operators import ALIASES, CONSTANT, NUMBER_ALIASES
+from ..simplipy.operators import ALIASES, CONSTANT, NUMBER_ALIASES, OPERATORS
 from ..simplipy.tokens import is_number
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -33,11 +33,9 @@ PREFIX_SPECIALS = [
 # keep SimpliPy's spelling: no valid training target contains them (the generator rejects such expressions), but they
 # hold their vocabulary slots so the vocabulary has the paper's 83 entries.
 PREFIX_LITERALS = ["0", "1", "-1", "pi", "e", 'float("inf")', 'float("-inf")', 'float("nan")']
-PREFIX_OPERATORS = [
-    "+", "-", "*", "/", "abs", "inv", "neg", "pow", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4",
-    "pow1_5", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp",
-    "log", "mult2", "mult3", "mult4", "mult5", "div2", "div3", "div4", "div5",
-]
+# The operators whose record says Flash-ANSR's vocabulary holds them, in the records' order (which is the vocabulary's):
+# the 38 of facts §3. Read once, when this module is imported: a vocabulary is fixed for the weights trained on it.
+PREFIX_OPERATORS = [op.name for op in OPERATORS.values() if op.in_vocabulary]
 PREFIX_MAX_VARIABLES = 17
 PREFIX_VARIABLES = [f"x{i}" for i in range(1, PREFIX_MAX_VARIABLES + 1)]
 # Other spellings of the same tokens (lawfinder.simplipy's aliases, which include SimpliPy's native ones), accepted by
@@ -145,8 +143,10 @@ PREFIX = Tokenizer(
          "lawfinder.model.tokenizer.constantify_numbers",
 )
 # Scaling-laws LaTeX vocabulary: infix LaTeX tokens, integers digit by digit.
+# The scaling study's function tokens keep the ids it gave them; an operator record with a new LaTeX token joins after.
+_LATEX_FUNCTION_IDS = ("\\exp", "\\log", "\\sin", "\\cos", "\\tan")
 LATEX = Tokenizer("latex", [PAD, BOS, EOS, UNK] + LATEX_DIGITS + LATEX_VARIABLES + LATEX_SYMBOLS
-                  + list(LATEX_FUNCTIONS.values()))
+                  + sorted(LATEX_FUNCTIONS.values(), key=lambda t: (_LATEX_FUNCTION_IDS + (t,)).index(t)))
 
 TOKENIZERS: dict[str, Tokenizer] = {"prefix": PREFIX, "latex": LATEX}
 

@@ -22,11 +22,11 @@ import numpy as np
 
 from ..atomic import write_text
 from ..simplipy.interpret import evaluate
-from ..simplipy.operators import CONSTANT, OPERATORS
+from ..simplipy.operators import ARITY, CONSTANT, derived
 from ..simplipy.tokens import is_variable, number_value, variable_index
 
-_FUNCTIONS = {name: op.numpy for name, op in OPERATORS.items()}
-_ARITY = {name: op.arity for name, op in OPERATORS.items()}
+_FUNCTIONS = derived(lambda ops: {op.name: op.numpy for op in ops})
+_ARITY = ARITY
 
 
 def schedule(programs: Sequence[Sequence[str]], n_variables: Sequence[int]) -> tuple:

@@ -12,14 +12,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .operators import CONSTANT, OPERATORS
+from .operators import CONSTANT, OPERATORS, derived
 from .interpret import evaluate as interpret
 from .tokens import depth, is_variable, normalize, number_value, variable_index
 
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/"}
-_NAMESPACE = {f"_f{i}": op.numpy for i, op in enumerate(OPERATORS.values())}
-_NAMESPACE["_F"] = np.float64
-_FUNC_NAME = {op.name: f"_f{i}" for i, op in enumerate(OPERATORS.values())}
+_NAMESPACE = derived(lambda ops: {f"_f{i}": op.numpy for i, op in enumerate(ops)} | {"_F": np.float64})
+_FUNC_NAME = derived(lambda ops: {op.name: f"_f{i}" for i, op in enumerate(ops)})
 
 
 def _source(tokens: Sequence[str]) -> tuple[str, int, int]:

@@ -14,13 +14,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .operators import CONSTANT, OPERATORS
+from .operators import CONSTANT, derived
 from .tokens import is_variable, number_value, variable_index
 
 # One look-up per token: token -> (kind, payload). Kinds: 1 and 2 an operator of that arity (payload: its numpy
 # function), 0 a variable (payload: its row), 3 a number (payload: its value as a numpy scalar), 4 <constant>.
-_CODES: dict[str, tuple] = {name: (op.arity, op.numpy) for name, op in OPERATORS.items()}
-_CODES[CONSTANT] = (4, None)
+_CODES: dict[str, tuple] = derived(lambda ops: {op.name: (op.arity, op.numpy) for op in ops} | {CONSTANT: (4, None)})
 _CODE_LIMIT = 100_000  # number literals are cached too; a bound keeps a long-running process from growing
 
 

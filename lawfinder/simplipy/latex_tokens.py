@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .operators import OPERATORS
+from .operators import OPERATORS, derived
 from .tokens import is_variable, to_tree, variable_index
 
 # Grammar produced by latex_tokens and read by parse_latex_tokens (brackets only where needed, so the map is 1:1 on
@@ -29,17 +29,23 @@ LATEX_MAX_VARIABLES = 9
 LATEX_DIGITS = [str(d) for d in range(10)]
 LATEX_VARIABLES = [f"x_{{{i}}}" for i in range(1, LATEX_MAX_VARIABLES + 1)]
 LATEX_SYMBOLS = ["+", "-", "\\cdot", "\\frac", "\\sqrt", "^", "{", "}", "(", ")", "\\pi", "e"]
-LATEX_FUNCTIONS = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos", "tan": "\\tan"}
-_LATEX_FUNCTION_OPS = {v: k for k, v in LATEX_FUNCTIONS.items()}
+# Operators written as a named function, ``\\sin(...)``: those whose record has a LaTeX-vocabulary token.
+LATEX_FUNCTIONS = derived(lambda ops: {op.name: op.latex_token for op in ops if op.latex_token is not None})
+_LATEX_FUNCTION_OPS = derived(lambda ops: {op.latex_token: op.name for op in ops if op.latex_token is not None})
 
 # Prefix operators with a LaTeX spelling: the binary ones, the powers written as superscripts, sqrt and the functions.
-LATEX_OPERATORS = ("+", "-", "*", "/", "pow", "neg", "pow1_2", "pow2", "pow3", "pow4", "pow5", "inv",
-                   *LATEX_FUNCTIONS)
+def _latex_power(op) -> bool:
+    """Powers the grammar writes as a superscript integer (``x^{2}``, ``x^{-1}``)."""
+    return op.power is not None and op.power.denominator == 1 and (op.power >= 2 or op.power == -1)
+
+
+LATEX_OPERATORS = derived(lambda ops: ["+", "-", "*", "/", "pow", "neg", "pow1_2"] + [
+    op.name for op in ops if _latex_power(op) or op.latex_token is not None])
 
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
 _BINARY = {"+": ("+", _ADD), "-": ("-", _ADD), "*": ("\\cdot", _MUL)}
-_POWER_EXPONENT = {"pow2": "2", "pow3": "3", "pow4": "4", "pow5": "5", "inv": "-1"}
-_EXPONENT_POWER = {"2": "pow2", "3": "pow3", "4": "pow4", "5": "pow5", "-1": "inv"}
+_POWER_EXPONENT = derived(lambda ops: {op.name: str(int(op.power)) for op in ops if _latex_power(op)})
+_EXPONENT_POWER = derived(lambda ops: {str(int(op.power)): op.name for op in ops if _latex_power(op)})
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 
 

@@ -22,16 +22,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from .operators import ALIASES, CONSTANT, NUMBER_ALIASES, OPERATORS
+from .operators import ALIASES, CONSTANT, NUMBER_ALIASES
 from .rules import DEFAULT_PATH, load_rules
 from .rewrite.engine import Engine
 from .rewrite.terms import leaf_number, num_leaf
-from .tokens import MAX_DEPTH, check_depth, deep_recursion, depth, is_variable, normalize
+from .tokens import MAX_DEPTH, SPELLING_ARITY, check_depth, deep_recursion, depth, is_variable, normalize
 
 _FRAMES_PER_LEVEL = 12   # Python frames the simplifier's recursive builders take per level of a binary tree
 
-_ARITY = {name: op.arity for name, op in OPERATORS.items()}
-_ARITY.update({alias: 1 for alias in ALIASES}, rootn=2)
+_ARITY = SPELLING_ARITY
 _LEAVES: dict[str, tuple] = {CONSTANT: (CONSTANT,), **{k: (v,) for k, v in NUMBER_ALIASES.items()}}
 _ROOT_DEGREE = {"1": None, "2": "pow1_2", "3": "pow1_3", "4": "pow1_4", "5": "pow1_5"}
 CACHE_SIZE = 1 << 16

@@ -19,49 +19,27 @@ import mpmath
 import numpy as np
 
 from .compile import compile_expression
-from .operators import CONSTANT
+from .operators import CONSTANT, derived
 from .tokens import format_number, is_variable, number_value, to_tree, variable_index
 
 N_POINTS = 64
 RTOL = 1e-6
 
 
-def _mp_functions() -> dict[str, Callable]:
-    nan = mpmath.mpf("nan")
+def _mp_function(op) -> Callable:
+    """The record's 50-digit function, else its numpy one at float precision (an operator registered without one)."""
+    if op.mpmath is not None:
+        return op.mpmath
+    f = op.numpy
 
-    def guard(f, ok):
-        return lambda a: f(a) if ok(a) else nan
+    def with_numpy(*args):
+        with np.errstate(all="ignore"):
+            return mpmath.mpf(float(f(*(np.float64(float(a)) for a in args))))
 
-    def root(k, odd):
-        return lambda a: (mpmath.sign(a) * abs(a) ** (mpmath.mpf(1) / k)) if odd else (
-            a ** (mpmath.mpf(1) / k) if a >= 0 else nan)
-
-    def power(a, b):
-        if b == int(b):
-            return nan if (a == 0 and b < 0) else a ** int(b)
-        return a ** b if a > 0 or (a == 0 and b > 0) else nan
-
-    big = lambda a: abs(a) < 1e4  # noqa: E731 - keep huge arguments out of mpmath's slow paths
-    table = {
-        "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-        "/": lambda a, b: a / b if b != 0 else nan, "pow": power,
-        "neg": lambda a: -a, "inv": lambda a: 1 / a if a != 0 else nan, "abs": abs,
-        "pow2": lambda a: a**2, "pow3": lambda a: a**3, "pow4": lambda a: a**4, "pow5": lambda a: a**5,
-        "pow1_2": root(2, False), "pow1_3": root(3, True), "pow1_4": root(4, False), "pow1_5": root(5, True),
-        "exp": guard(mpmath.exp, lambda a: a < 1e4), "log": guard(mpmath.log, lambda a: a > 0),
-        "sin": guard(mpmath.sin, big), "cos": guard(mpmath.cos, big), "tan": guard(mpmath.tan, big),
-        "asin": guard(mpmath.asin, lambda a: abs(a) <= 1), "acos": guard(mpmath.acos, lambda a: abs(a) <= 1),
-        "atan": mpmath.atan, "sinh": guard(mpmath.sinh, big), "cosh": guard(mpmath.cosh, big),
-        "tanh": mpmath.tanh, "asinh": mpmath.asinh, "acosh": guard(mpmath.acosh, lambda a: a >= 1),
-        "atanh": guard(mpmath.atanh, lambda a: abs(a) < 1),
-    }
-    for k in range(2, 6):
-        table[f"mult{k}"] = lambda a, k=k: k * a
-        table[f"div{k}"] = lambda a, k=k: a / k
-    return table
+    return with_numpy
 
 
-_MP = _mp_functions()
+_MP = derived(lambda ops: {op.name: _mp_function(op) for op in ops})
 
 
 def mp_value(tokens: Sequence[str], x: Sequence[float], constants: Sequence[float], dps: int = 50) -> float | None:

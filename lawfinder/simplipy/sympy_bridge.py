@@ -13,14 +13,11 @@ from typing import Sequence
 
 import sympy as sp
 
-from .operators import CONSTANT, OPERATORS, SYMPY_NAMED_NUMBERS
+from .operators import CONSTANT, OPERATORS, SYMPY_NAMED_NUMBERS, derived
 from .tokens import Tree, format_number, is_variable, power_spelling, room_for, to_tree, variable_name
 
-_FUNCTIONS = {
-    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin", sp.acos: "acos",
-    sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.asinh: "asinh", sp.acosh: "acosh",
-    sp.atanh: "atanh", sp.Abs: "abs",
-}
+# SymPy function class -> operator token, for reading SymPy's own output back.
+_FUNCTIONS = derived(lambda ops: {op.sympy_function: op.name for op in ops if op.sympy_function is not None})
 
 
 def _variable(token: str) -> sp.Symbol:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from .operators import ALIASES, CONSTANT, NAMED_NUMBERS, NUMBER_ALIASES, OPERATORS
+from .operators import ALIASES, CONSTANT, NAMED_NUMBERS, NUMBER_ALIASES, OPERATORS, derived
 
 Tree = tuple
 
@@ -175,7 +175,9 @@ def room_for(tokens: Sequence[str], frames_per_level: int = 8):
     return deep_recursion(frames_per_level, depth(tokens)) if len(tokens) > MAX_DEPTH else nullcontext()
 
 
-_ARITY = {name: op.arity for name, op in OPERATORS.items()} | {alias: 1 for alias in ALIASES} | {"rootn": 2}
+# Every operator spelling a token list may hold on input (aliases, SimpliPy's ``rootn``) and its arity.
+SPELLING_ARITY = derived(lambda ops: {op.name: op.arity for op in ops} | {alias: 1 for alias in ALIASES} | {"rootn": 2})
+_ARITY = SPELLING_ARITY
 
 
 def _native_power(tokens: Sequence[str], start: int) -> tuple[list[str], int]:
@@ -212,8 +214,20 @@ def _native_power(tokens: Sequence[str], start: int) -> tuple[list[str], int]:
 
 
 # Exponents that have a unary spelling; ``x**1`` is plain ``x``.
-_UNARY_POWERS = {(2.0,): "pow2", (3.0,): "pow3", (4.0,): "pow4", (5.0,): "pow5", (0.5,): "pow1_2", (0.25,): "pow1_4",
-                 (-1.0,): "inv", ("/", 1.0, 2.0): "pow1_2", ("/", 1.0, 4.0): "pow1_4"}
+def _unary_powers(ops) -> dict:
+    """Exponent literal (``(2.0,)``, or ``("/", 1.0, 2.0)`` for 1/2) -> the power token that spells it; only powers a
+    float holds exactly (not 1/3: ``x**(1/3)`` is undefined below 0, where ``pow1_3`` is the real root)."""
+    out = {}
+    for op in ops:
+        p = op.power
+        if p is not None and p.denominator & (p.denominator - 1) == 0:
+            out[(float(p),)] = op.name
+            if p.numerator == 1 and p.denominator > 1:
+                out[("/", 1.0, float(p.denominator))] = op.name
+    return out
+
+
+_UNARY_POWERS = derived(_unary_powers)
 
 
 def power_spelling(base: list[str], exponent: list[str]) -> list[str]:

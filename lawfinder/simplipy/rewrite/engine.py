@@ -14,7 +14,7 @@ from typing import Iterable
 
 from functools import partial
 
-from ..operators import CONSTANT
+from ..operators import CONSTANT, derived
 from ..rules import Rule, RuleIndex, instantiate, match
 from .functions import build_abs, build_exp, build_log, build_unary, fold
 from .products import PRODUCT_OPS, build_product
@@ -23,10 +23,11 @@ from .sums import build_sum, make_scale, sum_from_state
 from .terms import C, ODD, PLAIN_FACTOR, ZERO, leaf_number, num_leaf, plain_term
 
 _SUM_OPS = frozenset(("+", "-", "neg"))
-_FAST = {"+": 2, "-": 2, "*": 2, "/": 2, "inv": 1, "neg": 1, "pow2": 1, "pow3": 1, "pow4": 1, "pow5": 1,
-         "pow1_2": 1, "pow1_3": 1, "pow1_4": 1, "pow1_5": 1, "mult2": 1, "mult3": 1, "mult4": 1, "mult5": 1,
-         "div2": 1, "div3": 1, "div4": 1, "div5": 1}
-_EVEN_POWERS = frozenset(("pow2", "pow4"))
+# Heads the engine rebuilds bottom-up without consulting the rules first: arithmetic, negation, powers, scalings.
+_FAST = derived(lambda ops: {"+": 2, "-": 2, "*": 2, "/": 2, "neg": 1} | {
+    op.name: 1 for op in ops if op.power is not None or op.scale is not None})
+_EVEN_POWERS = derived(lambda ops: {op.name for op in ops if op.power is not None and op.power.denominator == 1
+                                    and op.power.numerator % 2 == 0})
 def _plain(t: tuple, op: str, eng=None) -> bool:
     """A variable, or a node that a sum (op ``+``) or a product (op ``*``) treats as one opaque term/factor with
     coefficient 1; for a product also a sum already in its sign-normal form (op ``neg``: not a sum)."""
@@ -40,8 +41,10 @@ def _plain(t: tuple, op: str, eng=None) -> bool:
     return head in PLAIN_FACTOR
 
 
-_UNARY_POWER = {2.0: "pow2", 3.0: "pow3", 4.0: "pow4", 5.0: "pow5", 0.5: "pow1_2", 0.25: "pow1_4", -1.0: "inv",
-                1.0: ""}
+# Exponent -> the unary power token that spells it ("" for 1): only powers a float holds exactly (a real odd root
+# such as pow1_3 is not x**(1/3)).
+_UNARY_POWER = derived(lambda ops: {float(op.power): op.name for op in ops if op.power is not None
+                                    and op.power.denominator & (op.power.denominator - 1) == 0} | {1.0: ""})
 
 
 class Engine:

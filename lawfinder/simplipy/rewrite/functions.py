@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ..operators import OPERATORS
+import numpy as np
+
+from ..operators import derived
 from .products import (PRODUCT_OPS, ProductState, even_den, even_num, factors, finish, merge_exp, normalise_bases,
                        power_into)
 from .signs import even_context, is_nonneg
@@ -126,31 +128,21 @@ def build_unary(eng, op: str, u: tuple) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------------------- folding
-def _real_root(k):
-    return lambda a: math.copysign(abs(a) ** (1.0 / k), a)
+def _scalar(op) -> object:
+    """The record's float function (math raises where numpy would give nan/inf; fold catches that), else numpy's."""
+    if op.scalar is not None:
+        return op.scalar
+    f = op.numpy
+
+    def with_numpy(*values):
+        with np.errstate(all="ignore"):
+            return float(f(*(np.float64(v) for v in values)))
+
+    return with_numpy
 
 
-def _python_functions() -> dict:
-    """Scalar float versions of the operators (math raises where numpy would give nan/inf; fold catches that)."""
-    table = {
-        "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
-        "pow": lambda a, b: a**b if (a >= 0 or b == int(b)) else math.nan,
-        "neg": lambda a: -a, "inv": lambda a: 1.0 / a, "abs": abs,
-        "pow2": lambda a: a * a, "pow3": lambda a: a**3, "pow4": lambda a: a**4, "pow5": lambda a: a**5,
-        "pow1_2": math.sqrt, "pow1_3": _real_root(3), "pow1_4": lambda a: math.sqrt(math.sqrt(a)),
-        "pow1_5": _real_root(5), "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos,
-        "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan, "sinh": math.sinh,
-        "cosh": math.cosh, "tanh": math.tanh, "asinh": math.asinh, "acosh": math.acosh, "atanh": math.atanh,
-    }
-    for k in range(2, 6):
-        table[f"mult{k}"] = lambda a, k=k: k * a
-        table[f"div{k}"] = lambda a, k=k: a / k
-    missing = set(OPERATORS) - set(table)
-    assert not missing, missing
-    return table
-
-
-_PYTHON = _python_functions()
+# Scalar float versions of the operators, for folding constant subtrees.
+_PYTHON = derived(lambda ops: {op.name: _scalar(op) for op in ops})
 
 
 def fold(op: str, values: list[float]) -> tuple | None:

@@ -20,17 +20,25 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ..operators import CONSTANT
+from ..operators import CONSTANT, derived
 from .terms import C, ODD, SCALE, Distinct, Unprintable, apply_coef, chain, collect_sum, leaf_number, num_leaf
 
-_INT_POWERS = {"pow2": 2, "pow3": 3, "pow4": 4, "pow5": 5}
-_ODD_ROOTS = {"pow1_3": Fraction(1, 3), "pow1_5": Fraction(1, 5)}
-_EVEN_ROOTS = {"pow1_2": Fraction(1, 2), "pow1_4": Fraction(1, 4)}
-PRODUCT_OPS = frozenset(("*", "/", "inv", *SCALE, *_INT_POWERS, *_ODD_ROOTS, *_EVEN_ROOTS))
-EVEN_ROOT_OPS = frozenset(_EVEN_ROOTS)
+# The power operators by kind: u**k for integers k >= 2, and the odd and even roots u**(1/k) (inv is u**-1, its own
+# case below).
+_INT_POWERS = derived(lambda ops: {op.name: int(op.power) for op in ops
+                                   if op.power is not None and op.power.denominator == 1 and op.power >= 2})
+_ODD_ROOTS = derived(lambda ops: {op.name: op.power for op in ops if op.power is not None
+                                  and op.power.numerator == 1 and op.power.denominator % 2 == 1 and op.power < 1})
+_EVEN_ROOTS = derived(lambda ops: {op.name: op.power for op in ops if op.power is not None
+                                   and op.power.numerator == 1 and op.power.denominator % 2 == 0})
+PRODUCT_OPS = derived(lambda ops: {"*", "/", "inv"} | {op.name for op in ops if op.scale is not None or (
+    op.power is not None and op.power > 0)})
+EVEN_ROOT_OPS = derived(lambda ops: {op.name for op in ops if op.power is not None and op.power.numerator == 1
+                                     and op.power.denominator % 2 == 0})
 _SUM_HEADS = ("+", "-")
 # Heads of bases that are themselves products: an even root left one as an atom; expand once legal again.
-_COMPOUND = frozenset(("*", "/", "inv", "neg", *SCALE, *_INT_POWERS, *_ODD_ROOTS, *_EVEN_ROOTS, "pow"))
+_COMPOUND = derived(lambda ops: {"*", "/", "inv", "neg", "pow"} | {op.name for op in ops if op.scale is not None or (
+    op.power is not None and op.power > 0)})
 
 
 def _norm(e):

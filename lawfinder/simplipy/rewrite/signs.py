@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 
+from ..operators import derived
 from .products import EVEN_ROOT_OPS, PRODUCT_OPS, ProductState, even_den, factors, finish
 from .terms import EVEN, ODD, SCALE, Unprintable, collect_sum, lead_is_negative, leaf_number, num_leaf, plain_term
 
-_NONNEG = frozenset(("abs", "exp", "cosh", "pow2", "pow4", "pow1_2", "pow1_4", "acos", "acosh"))
+_NONNEG = derived(lambda ops: {op.name for op in ops if op.sign == "nonneg"})
 # Sign of the result follows the sign of the argument (odd, increasing, or positive scalings).
-_SIGN_KEEPING = frozenset(("inv", "pow3", "pow5", "pow1_3", "pow1_5", "sinh", "tanh", "asinh", "atanh", "asin",
-                           "atan", "mult2", "mult3", "mult4", "mult5", "div2", "div3", "div4", "div5"))
+_SIGN_KEEPING = derived(lambda ops: {op.name for op in ops if op.sign == "follows"})
 
 
 def is_nonneg(eng, t: tuple) -> bool:
@@ -46,9 +46,8 @@ def is_nonneg(eng, t: tuple) -> bool:
     return out
 
 
-_BOUNDED = {"sin": 1.0, "cos": 1.0, "tanh": 1.0, "atan": math.pi / 2, "asin": math.pi / 2, "acos": math.pi}
-_POWER_BOUND = {"pow2": 2.0, "pow3": 3.0, "pow4": 4.0, "pow5": 5.0, "pow1_2": 0.5, "pow1_3": 1 / 3, "pow1_4": 0.25,
-                "pow1_5": 0.2}
+_BOUNDED = derived(lambda ops: {op.name: op.bound for op in ops if op.bound is not None})
+_POWER_BOUND = derived(lambda ops: {op.name: float(op.power) for op in ops if op.power is not None and op.power > 0})
 
 
 def bound(eng, t: tuple) -> float | None:

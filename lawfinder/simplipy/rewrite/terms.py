@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..operators import CONSTANT, OPERATORS
+from ..operators import CONSTANT, derived
 from ..tokens import format_number, is_number, is_variable, number_value
 
 C = (CONSTANT,)
@@ -19,8 +19,8 @@ ONE = ("1",)
 ZERO = ("0",)
 
 # Unary scalings: token -> factor, and the reverse lookups used when printing a coefficient.
-SCALE = {f"mult{k}": float(k) for k in range(2, 6)} | {f"div{k}": 1.0 / k for k in range(2, 6)}
-SCALE_TOKEN = {v: k for k, v in SCALE.items()}
+SCALE = derived(lambda ops: {op.name: float(op.scale) for op in ops if op.scale is not None})
+SCALE_TOKEN = derived(lambda ops: {float(op.scale): op.name for op in ops if op.scale is not None})
 
 # Number token -> value for every number leaf the engine has seen or made. Bounded only by the vocabulary in
 # practice; ``leaf_number`` refills it on a miss, so clearing it is safe.
@@ -28,14 +28,22 @@ _NUMBERS: dict[str, float] = {}
 _NAMED = {math.pi: "pi", math.e: "e"}
 
 
+# The unary operators with algebra of their own in the engine; every other unary one that is neither a power nor a
+# scale is an opaque function (sin, abs, or an operator registered later).
+OWN_RULES = ("neg", "exp", "log")
+
+
+def _is_function(op) -> bool:
+    return op.arity == 1 and op.power is None and op.scale is None and op.name not in OWN_RULES
+
+
 # Heads of nodes that a sum treats as one opaque term with coefficient 1 / a product as one opaque factor.
-FUNCTIONS = frozenset(("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
-                       "atanh", "abs"))
-PLAIN_TERM = FUNCTIONS | {"exp", "inv", "pow2", "pow3", "pow4", "pow5", "pow1_2", "pow1_3", "pow1_4", "pow1_5"}
-PLAIN_FACTOR = FUNCTIONS | {"log"}
+FUNCTIONS = derived(lambda ops: {op.name for op in ops if _is_function(op)})
+PLAIN_TERM = derived(lambda ops: {op.name for op in ops if _is_function(op) or op.power is not None} | {"exp"})
+PLAIN_FACTOR = derived(lambda ops: {op.name for op in ops if _is_function(op)} | {"log"})
 # Even and odd functions: f(-u) == f(u), f(-u) == -f(u).
-EVEN = frozenset(("cos", "cosh"))
-ODD = frozenset(("sin", "tan", "sinh", "tanh", "asin", "atan", "asinh", "atanh"))
+EVEN = derived(lambda ops: {op.name for op in ops if op.parity == "even"})
+ODD = derived(lambda ops: {op.name for op in ops if op.parity == "odd"})
 
 
 def plain_term(t: tuple) -> bool:
@@ -55,7 +63,7 @@ class Unprintable(Exception):
     """A normal form that has no spelling in the vocabulary (an exponent such as 1/7): keep the input node."""
 
 
-_NOT_NUMBERS: set = {CONSTANT, *OPERATORS}
+_NOT_NUMBERS: set = derived(lambda ops: {CONSTANT, *(op.name for op in ops)})
 
 
 def leaf_number(t: tuple) -> float | None:
