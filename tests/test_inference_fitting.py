@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lawfinder.inference.candidates import free_scalings, prepare_candidates
-from lawfinder.inference.fitting import (FitConfig, _Problem, fit_candidates, fit_constants, fvu_of,
+from lawfinder.inference.fitting.constants import (FitConfig, _Problem, fit_candidates, fit_constants, fvu_of,
                                          hoist_constant_free, substitute)
-from lawfinder.inference.parallel import MAX_CHUNK, MIN_CHUNK, chunk_bounds, resolve_n_jobs, use_ray
+from lawfinder.inference.fitting.dispatch import MAX_CHUNK, MIN_CHUNK, chunk_bounds, resolve_n_jobs, use_ray
 from lawfinder.inference.ranking import FVU_FLOOR, rank_order, score
 from lawfinder.simplipy import compile as compile_tokens
 from lawfinder.simplipy import parse
@@ -103,7 +103,7 @@ def test_constant_target_is_rejected(data):
 def test_restarts_mix_the_prior_with_starts_over_many_decades(data, monkeypatch):
     X, y = data
     starts = []
-    import lawfinder.inference.fitting as fitting
+    import lawfinder.inference.fitting.constants as fitting
 
     real = fitting.restart_starts
 
@@ -121,7 +121,7 @@ def test_restarts_mix_the_prior_with_starts_over_many_decades(data, monkeypatch)
 
 
 def test_separable_split_reads_linear_and_inverted_constants():
-    from lawfinder.inference.separable import separate
+    from lawfinder.inference.fitting.separable import separate
 
     sep = separate(parse("x1 / (C * x2) - C + C * C * exp(C * x1)"))
     assert [(lin.constant, lin.sign, lin.inverted) for lin in sep.linear] == [(0, 1, True), (1, -1, False),
@@ -134,7 +134,7 @@ def test_separable_split_reads_linear_and_inverted_constants():
 @given(tree=expressions(max_leaves=10), seed=st.integers(0, 2**16))
 def test_separable_split_computes_the_same_values(tree, seed):
     """fixed + sum a_j basis_j, with a read from the skeleton's constants, equals the skeleton itself."""
-    from lawfinder.inference.separable import separate
+    from lawfinder.inference.fitting.separable import separate
 
     tokens = flatten(tree)
     rng = np.random.default_rng(seed)
@@ -269,7 +269,7 @@ def test_chunk_bounds_cover_everything_in_bounded_chunks():
 
 
 def test_ray_is_used_only_when_asked_or_running(monkeypatch):
-    import lawfinder.inference.parallel as parallel
+    import lawfinder.inference.fitting.dispatch as parallel
 
     monkeypatch.setattr(parallel, "ray_is_running", lambda: False)
     assert use_ray(None, 500) is False

@@ -17,8 +17,8 @@ TEMPLATES = ["C * x1 + C", "C * x1 * x2", "C * sin(x2) + C * x1", "C * x1 ** 2 +
 
 @pytest.mark.ray
 def test_pool_matches_in_process_and_regressor_uses_it(ray_session, monkeypatch):
-    from lawfinder.inference.chunks import MIN_CHUNK
-    from lawfinder.inference.ray_pool import FitterPool
+    from lawfinder.inference.fitting.chunks import MIN_CHUNK
+    from lawfinder.inference.fitting.ray_pool import FitterPool
 
     candidates = [parse(t) for t in TEMPLATES] * 5  # 40: more than one chunk
     rng = np.random.default_rng(1)

@@ -94,7 +94,7 @@ def test_model_proposer_decodes_samples_to_token_lists(tiny):
     model, _ = tiny
     rng = np.random.default_rng(0)
     X = rng.uniform(1, 2, (3000, 2))
-    proposer = ModelProposer(model, SamplingConfig(n_samples=20, max_len=8, max_points=64), seed=0)
+    proposer = ModelProposer(model, SamplingConfig(n_samples=20, max_length=8, max_points=64), seed=0)
     out = proposer(X, X[:, 0] * 3)
     assert len(out) == 20 and all(isinstance(t, str) for seq in out for t in seq)
     with pytest.raises(ValueError, match="float32"):

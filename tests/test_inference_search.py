@@ -14,7 +14,7 @@ from lawfinder import Regressor
 from lawfinder.inference import search as search_module
 from lawfinder.inference.fitting import FitConfig
 from lawfinder.inference.honesty import decades, law_found, span_warning
-from lawfinder.inference.parallel import backend
+from lawfinder.inference.fitting import backend
 from lawfinder.inference.proposal import resolve_device
 from lawfinder.inference.ranking import FVU_FLOOR
 from lawfinder.inference.search import SearchConfig, longest_that_can_win, search, with_scale
@@ -36,7 +36,7 @@ def test_device_auto_picks_cuda_only_when_there():
 
 
 def test_backend_uses_every_core_by_default(monkeypatch):
-    import lawfinder.inference.parallel as parallel
+    import lawfinder.inference.fitting.dispatch as parallel
 
     monkeypatch.setattr(parallel, "ray_is_running", lambda: False)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
@@ -47,7 +47,7 @@ def test_backend_uses_every_core_by_default(monkeypatch):
 
 def test_process_pool_matches_one_loop(incline):
     from lawfinder.inference.fitting import fit_candidates
-    from lawfinder.inference.parallel import fit_all
+    from lawfinder.inference.fitting import fit_all
 
     X, y = incline
     candidates = [parse(e) for e in ("C * x1 * sin(x2)", "C * x1", "C * exp(C * x2)", "x1 * C + x2")] * 5

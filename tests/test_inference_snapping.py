@@ -7,7 +7,7 @@ import numpy as np
 
 from lawfinder import Regressor
 from lawfinder.inference.fitting import FitResult
-from lawfinder.inference.snapping import shortest_decimals, snap_targets, snapped_skeleton
+from lawfinder.inference.fitting.snapping import shortest_decimals, snap_targets, snapped_skeleton
 
 
 def test_snap_targets_only_near_integers():

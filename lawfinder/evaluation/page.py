@@ -146,7 +146,7 @@ def render(docs: Path) -> str:
         if fails.get("skeleton-oracle"):
             lines += [f"Given the true skeleton, constant fitting misses vNRR on at least one dataset of "
                       f"{len(fails['skeleton-oracle'])} equations: {', '.join(fails['skeleton-oracle'])}. The fitting "
-                      "solves linear constants exactly and starts LM from a scan over decades (inference/fitting.py), "
+                      "solves linear constants exactly and starts LM from a scan over decades (inference/fitting/constants.py), "
                       "so physical constants (c², ħ, k_B, ε₀) are reached; what remains is the float32 data (the true "
                       "formula misses B1 and II.11.28 too), cancellation in exp(x) - 1 at x ~ 1e-12 (I.41.16), "
                       "oscillating sin² fits (I.30.3) and local minima of rational forms (B10, B3).", ""]

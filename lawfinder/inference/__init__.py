@@ -8,7 +8,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "Equation": "equation", "FitConfig": "fitting", "FitResult": "fitting", "fit_candidates": "fitting",
-    "fit_constants": "fitting", "fit_all": "parallel", "prepare_candidates": "candidates", "rank_order": "ranking",
+    "fit_constants": "fitting", "fit_all": "fitting", "prepare_candidates": "candidates", "rank_order": "ranking",
     "score": "ranking", "Regressor": "regressor",
 }
 __all__ = sorted(_EXPORTS)

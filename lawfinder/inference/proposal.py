@@ -90,12 +90,13 @@ def banned_ids(tokenizer, n_variables: int) -> list[int]:
     return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SamplingConfig:
-    """How many sequences and how to draw them. ``beam_width`` switches from sampling to beam search."""
+    """How many sequences and how to draw them, by keyword only. ``n_samples`` is per round (a time-budgeted search
+    asks again each round); the names are ``Regressor``'s; ``beam_width`` switches from sampling to beam search."""
 
     n_samples: int = N_SAMPLES
-    max_len: int = 64
+    max_length: int = 64
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
@@ -137,7 +138,7 @@ class ModelProposer:
         with torch.no_grad():
             memory = self.model.encode(Xt, yt, point_mask, variable_mask)
         memory_mask = self.model.memory_mask(point_mask) if hasattr(self.model, "memory_mask") else None
-        max_len = min(cfg.max_len, self.model.config.max_len - 1)
+        max_len = min(cfg.max_length, self.model.config.max_len - 1)
         tokenizer = get_tokenizer(self.model.config.tokenizer)
         extra = [tokenizer.index[t] for t in self.banned_tokens if t in tokenizer.index]
         banned = torch.tensor(banned_ids(tokenizer, X.shape[1]) + extra, dtype=torch.long, device=device)

@@ -26,9 +26,8 @@ from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPL
                        SCREEN_ROWS)
 from .equation import Equation
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
-from .fitting import FitConfig, draw_seed, substitute
+from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
 from .honesty import law_found, span_warning, underdetermined_message
-from .parallel import resolve_n_jobs
 from .ranking import complexity, rank_order, score
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
 from .search import search
@@ -42,7 +41,8 @@ class Regressor(RegressorMixin, BaseEstimator):
     """Neural symbolic regression: finds formulas ``y = f(X)``.
 
     model         checkpoint path, preset name with shipped weights, a model object, or None for the shipped model
-    n_samples     sequences sampled from the model per fit (Flash-ANSR's ``choices``)
+    n_samples     sequences sampled from the model per round (Flash-ANSR's ``choices``): without a time budget one
+                  round, so per fit; with ``time_budget`` every round samples this many again until time runs out
     time_budget   seconds for the whole fit: samples in rounds while time remains (anytime), then the best found
     n_rounds      sampling rounds of ``n_samples`` each (default: one without a time budget, as many as fit in it
                   with one; with both, whichever ends first)
@@ -330,8 +330,9 @@ class Regressor(RegressorMixin, BaseEstimator):
         if n_variables > limit:
             raise TooManyVariables(f"X has {n_variables} variables but the model reads at most {limit} "
                              f"(max_variables of its config); select at most {limit} input columns")
-        sampling = SamplingConfig(self.n_samples, self.max_length, self.temperature, self.top_k, self.top_p,
-                                  self.beam_width, self.batch_size, self.max_points)
+        sampling = SamplingConfig(n_samples=self.n_samples, max_length=self.max_length, temperature=self.temperature,
+                                  top_k=self.top_k, top_p=self.top_p, beam_width=self.beam_width,
+                                  batch_size=self.batch_size, max_points=self.max_points)
         return ModelProposer(model, sampling, seed, deadline)
 
     # ------------------------------------------------------------------------------------------------ fitted state

@@ -26,10 +26,9 @@ import numpy as np
 
 from .candidates import prepare_candidates
 from .defaults import FINALISTS, FIT_ROWS, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
-from .fitting import FitConfig, FitResult, fvu_at, normalized_weights, subsample, weighted_var
-from .parallel import backend, fit_all
+from .fitting import (FitConfig, FitResult, backend, fit_all, fvu_at, normalized_weights, snap, subsample,
+                      weighted_var)
 from .ranking import FVU_FLOOR, complexity, rank_order, score
-from .snapping import snap
 from ..simplipy import CONSTANT
 
 FINAL_SHARE = 0.05    # share of a time budget kept for scoring and snapping the finalists

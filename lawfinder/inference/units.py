@@ -20,7 +20,7 @@ from typing import Sequence
 from ..simplipy import CONSTANT
 from ..simplipy.operators import ARITY, derived
 from ..simplipy.tokens import is_number, is_variable, variable_index
-from .separable import separate
+from .fitting.separable import separate
 
 BASE = ("m", "kg", "s", "A", "K", "mol", "cd")
 Dims = tuple[Fraction, ...]

@@ -116,7 +116,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.workers > 1:
         import ray
 
-        from ..inference.ray_pool import FitterPool
+        from ..inference.fitting.ray_pool import FitterPool
         from ..ray_connect import connect
 
         started = not ray.is_initialized()

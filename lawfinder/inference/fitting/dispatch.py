@@ -1,7 +1,7 @@
 """Where constant fits run: in this process, on the Ray FitterPool, or in a local process pool.
 
 The decision is a pure function here; ``ray_pool.py`` is the Ray shell and ``chunks.py`` the chunking both use, so
-the imports run one way (parallel -> ray_pool -> chunks). By default fitting uses every core: the Ray pool when Ray
+the imports run one way (dispatch -> ray_pool -> chunks). By default fitting uses every core: the Ray pool when Ray
 is running, else a pool of forked worker processes (``concurrent.futures``, started once and kept; where ``fork``
 does not exist, this process: spawned workers would re-run a user's unguarded script); ``n_jobs`` limits it,
 ``n_jobs=1`` keeps everything in this process. A pool that breaks is dropped and its round fitted here. A round with a single chunk's worth of candidates is fitted here,
@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .chunks import MAX_CHUNK, MIN_CHUNK, chunk_bounds  # noqa: F401 - MIN/MAX_CHUNK re-exported for callers
-from .fitting import FitConfig, FitResult, draw_seed, fit_candidates
+from .constants import FitConfig, FitResult, draw_seed, fit_candidates
 
 
 def ray_is_running() -> bool:

@@ -1,7 +1,7 @@
 """FitterPool: constant fitting on every core of a Ray cluster, one Ray task per chunk of candidates.
 
 A thin shell: the fitting is ``lawfinder.inference.fitting.fit_candidates`` and the chunking
-``lawfinder.inference.chunks.chunk_bounds``. The data go to the object store once and every task reads them from
+``chunks.chunk_bounds``. The data go to the object store once and every task reads them from
 there (zero-copy for numpy arrays on the same node).
 """
 
@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 import ray
 
-from ..ray_connect import connect
-from .fitting import FitConfig, FitResult, draw_seed, fit_candidates
+from ...ray_connect import connect
+from .constants import FitConfig, FitResult, draw_seed, fit_candidates
 from .chunks import chunk_bounds
 
 

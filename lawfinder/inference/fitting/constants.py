@@ -1,6 +1,6 @@
 """Constant fitting: variable projection (separable least squares) with Levenberg-Marquardt and scale-aware restarts.
 
-Pure functions, no Ray: the FitterPool (``lawfinder.inference.ray_pool``) and the process pool send chunks of
+Pure functions, no Ray: the FitterPool (``ray_pool.py``) and the process pool (``dispatch.py``) send chunks of
 candidates to ``fit_candidates`` on other cores.
 
 Constants that enter linearly (outer scale, offset, coefficients of a sum; ``separable.py`` finds them) are never
@@ -26,10 +26,10 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import leastsq
 
-from ..simplipy import CONSTANT, compile as compile_tokens
-from ..simplipy.tokens import Tree, from_tree, is_variable, normalize, substitute_constants, to_tree
-from .defaults import N_RESTARTS
-from .ranking import FVU_FLOOR
+from ...simplipy import CONSTANT, compile as compile_tokens
+from ...simplipy.tokens import Tree, from_tree, is_variable, normalize, substitute_constants, to_tree
+from ..defaults import N_RESTARTS
+from ..ranking import FVU_FLOOR
 from .separable import Separated, separate
 from .starts import restart_starts, scan_grid
 

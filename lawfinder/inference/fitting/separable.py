@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..simplipy import CONSTANT
-from ..simplipy.tokens import arity
+from ...simplipy import CONSTANT
+from ...simplipy.tokens import arity
 
 Node = tuple  # (token, *children); a leaf is (token,)
 

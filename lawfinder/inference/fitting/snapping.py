@@ -14,11 +14,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..simplipy import CONSTANT
-from ..simplipy.tokens import format_number
-from ..simplipy import compile as compile_tokens
-from .fitting import FitConfig, FitResult, fit_constants, fvu_of, normalized_weights, weighted_var
-from .ranking import complexity, score
+from ...simplipy import CONSTANT
+from ...simplipy.tokens import format_number
+from ...simplipy import compile as compile_tokens
+from .constants import FitConfig, FitResult, fit_constants, fvu_of, normalized_weights, weighted_var
+from ..ranking import complexity, score
 
 SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
 # Beyond this every float is within SNAP_RTOL of an integer (1e14 "is" 100000000000000): not a snap, only noise.
