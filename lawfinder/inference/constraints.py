@@ -15,11 +15,11 @@ for what the sampler wrote with those operators.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 from ..simplipy.operators import ALIASES as SPELLING_ALIASES
 from ..simplipy.operators import BINARY, OPERATORS, derived
-from ..simplipy.tokens import is_variable, variable_index
+from ..simplipy.tokens import is_variable, open_operators, variable_index
 
 
 def _spelled_as(op) -> str | None:
@@ -143,27 +143,17 @@ class Constraints:
         return None
 
     def _nesting_violation(self, tokens: Sequence[str]) -> str | None:
-        # Walk the prefix list with a stack of open operators; for each open outer operator count, along the
-        # current path, how many inner operators sit below it.
-        stack: list[list[Any]] = []   # [token, operands missing]
-        for token in tokens:
+        # For each open outer operator on the path to a token, count how many inner operators sit below it.
+        for token, path in open_operators(tokens):
             name = family(token) if token in OPERATORS else None
-            if name is not None:
-                for outer in {family(s[0]) for s in stack}:
-                    limits = self.nested.get(outer)
-                    if limits and name in limits:
-                        depth = 1 + sum(1 for s in stack[stack_index(stack, outer) + 1:] if family(s[0]) == name)
-                        if depth > limits[name]:
-                            return f"nests {name!r} {depth} deep inside {outer!r} (at most {limits[name]})"
-            arity = OPERATORS[token].arity if token in OPERATORS else 0
-            if arity:
-                stack.append([token, arity])
+            if name is None:
                 continue
-            while stack:
-                stack[-1][1] -= 1
-                if stack[-1][1]:
-                    break
-                stack.pop()
+            for outer in {family(s[0]) for s in path}:
+                limits = self.nested.get(outer)
+                if limits and name in limits:
+                    depth = 1 + sum(1 for s in path[stack_index(path, outer) + 1:] if family(s[0]) == name)
+                    if depth > limits[name]:
+                        return f"nests {name!r} {depth} deep inside {outer!r} (at most {limits[name]})"
         return None
 
 

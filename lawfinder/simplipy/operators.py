@@ -276,6 +276,18 @@ NUMBER_ALIASES: dict[str, str] = {"np.pi": "pi", "np.e": "e", "(-1)": "-1"}
 SYMPY_NAMED_NUMBERS = {"pi": sp.pi, "e": sp.E}
 
 
+def on_numbers(op: Operator, result: Callable = float) -> Callable:
+    """The record's numpy function on plain numbers, its value made by ``result`` (``float``, ``mpmath.mpf``): the
+    stand-in for the scalar or mpmath version of an operator registered without one."""
+    f = op.numpy
+
+    def apply(*values):
+        with np.errstate(all="ignore"):
+            return result(float(f(*(np.float64(float(v)) for v in values))))
+
+    return apply
+
+
 # ------------------------------------------------------------------------------------------------ derived tables
 _DERIVED: list[tuple[object, Callable]] = []
 

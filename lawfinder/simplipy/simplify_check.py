@@ -13,33 +13,21 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Callable, Sequence
+from typing import Sequence
 
 import mpmath
 import numpy as np
 
 from .compile import compile_expression
-from .operators import CONSTANT, derived
+from .operators import CONSTANT, derived, on_numbers
 from .tokens import format_number, is_variable, number_value, to_tree, variable_index
 
 N_POINTS = 64
 RTOL = 1e-6
 
 
-def _mp_function(op) -> Callable:
-    """The record's 50-digit function, else its numpy one at float precision (an operator registered without one)."""
-    if op.mpmath is not None:
-        return op.mpmath
-    f = op.numpy
-
-    def with_numpy(*args):
-        with np.errstate(all="ignore"):
-            return mpmath.mpf(float(f(*(np.float64(float(a)) for a in args))))
-
-    return with_numpy
-
-
-_MP = derived(lambda ops: {op.name: _mp_function(op) for op in ops})
+# Each operator's 50-digit version; one registered without one runs its numpy function at float precision.
+_MP = derived(lambda ops: {op.name: op.mpmath or on_numbers(op, mpmath.mpf) for op in ops})
 
 
 def mp_value(tokens: Sequence[str], x: Sequence[float], constants: Sequence[float], dps: int = 50) -> float | None:

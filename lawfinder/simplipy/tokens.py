@@ -80,24 +80,30 @@ def arity(token: str) -> int:
     return op.arity if op is not None else 0
 
 
-def depth(tokens: Sequence[str]) -> int:
-    """Operators on the longest root-to-leaf path of a prefix list (0 for a leaf), without recursion. Unknown tokens
-    count as leaves; ``validate`` reports them."""
-    deepest = 0
-    open_slots: list[int] = []  # operands still missing, per open operator, innermost last
+def open_operators(tokens: Sequence[str]):
+    """Each token of a prefix list with the operators still open above it, without recursion: yields ``(token,
+    path)``, ``path`` a list of ``[operator, operands still missing]``, outermost first (the walk's own list: read it,
+    do not keep it). Unknown tokens count as leaves. The one stack walk behind ``depth``, ``nesting`` and the
+    constraints' nesting check."""
+    path: list[list] = []
     for t in tokens:
+        yield t, path
         n = _ARITY.get(t, 0) if isinstance(t, str) else 0
         if n:
-            open_slots.append(n)
-            if len(open_slots) > deepest:
-                deepest = len(open_slots)
+            path.append([t, n])
             continue
-        while open_slots:
-            open_slots[-1] -= 1
-            if open_slots[-1]:
+        while path:
+            path[-1][1] -= 1
+            if path[-1][1]:
                 break
-            open_slots.pop()
-    return deepest
+            path.pop()
+
+
+def depth(tokens: Sequence[str]) -> int:
+    """Operators on the longest root-to-leaf path of a prefix list (0 for a leaf). Unknown tokens count as leaves;
+    ``validate`` reports them."""
+    return max((len(path) + 1 for t, path in open_operators(tokens) if isinstance(t, str) and _ARITY.get(t)),
+               default=0)
 
 
 _FAMILY = {"+": "+", "-": "+", "*": "*", "/": "*"}
@@ -109,27 +115,21 @@ def nesting(tokens: Sequence[str]) -> int:
     nesting; an operand of ``+``/``-`` that is itself ``+``/``-`` (and of ``*``/``/``, ``*``/``/``) adds no level
     when it is the left one, or the right one of ``+`` or ``*`` (``a - (b - c)`` does add one: that is brackets)."""
     deepest = 0
-    # Per open operator: (operands still missing, its level, its family, its token), innermost last.
-    open_ops: list[list] = []
-    for t in tokens:
+    levels: list[int] = []  # the level of each open operator on the path
+    for t, path in open_operators(tokens):
+        del levels[len(path):]
         n = _ARITY.get(t, 0) if isinstance(t, str) else 0
-        level = 0
-        if open_ops:
-            parent = open_ops[-1]
-            position = _ARITY.get(parent[3], 0) - parent[0]   # 0 = left operand
-            same = n == 2 and _FAMILY.get(t) is not None and _FAMILY.get(t) == parent[2]
-            continues = same and (position == 0 or parent[3] in ("+", "*"))
-            level = parent[1] if continues else parent[1] + 1
-        if n:
-            level = max(level, 1)
-            open_ops.append([n, level, _FAMILY.get(t) if n == 2 else None, t])
-            deepest = max(deepest, level)
+        if not n:
             continue
-        while open_ops:
-            open_ops[-1][0] -= 1
-            if open_ops[-1][0]:
-                break
-            open_ops.pop()
+        level = 1
+        if path:
+            parent, missing = path[-1]
+            position = _ARITY[parent] - missing   # 0 = left operand
+            same = n == 2 and _FAMILY.get(t) is not None and _FAMILY.get(t) == _FAMILY.get(parent)
+            continues = same and (position == 0 or parent in ("+", "*"))
+            level = max(levels[-1] if continues else levels[-1] + 1, 1)
+        levels.append(level)
+        deepest = max(deepest, level)
     return deepest
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import numpy as np
-
-from ..operators import derived
+from ..operators import derived, on_numbers
 from .products import (PRODUCT_OPS, ProductState, even_den, even_num, factors, finish, merge_exp, normalise_bases,
                        power_into)
 from .signs import even_context, is_nonneg
@@ -128,21 +126,8 @@ def build_unary(eng, op: str, u: tuple) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------------------- folding
-def _scalar(op) -> object:
-    """The record's float function (math raises where numpy would give nan/inf; fold catches that), else numpy's."""
-    if op.scalar is not None:
-        return op.scalar
-    f = op.numpy
-
-    def with_numpy(*values):
-        with np.errstate(all="ignore"):
-            return float(f(*(np.float64(v) for v in values)))
-
-    return with_numpy
-
-
 # Scalar float versions of the operators, for folding constant subtrees.
-_PYTHON = derived(lambda ops: {op.name: _scalar(op) for op in ops})
+_PYTHON = derived(lambda ops: {op.name: op.scalar or on_numbers(op) for op in ops})
 
 
 def fold(op: str, values: list[float]) -> tuple | None:
