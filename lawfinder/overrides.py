@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Mapping, TypeVar
+
+T = TypeVar("T")
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
@@ -46,3 +49,12 @@ def check_fields(cls, data: dict) -> None:
     unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
     if unknown:
         raise ValueError(f"unknown {cls.__name__} field(s) {unknown}")
+
+
+def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
+    """``registry[name]`` for every preset registry (model, generator, FastSRB, rule discovery), so that all are
+    looked up one way: an unknown name is one line naming ``what`` and the known names."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown {what} {name!r}; known: {', '.join(registry)}") from None

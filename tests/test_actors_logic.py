@@ -15,7 +15,7 @@ from lawfinder.actors.loop import LoopConfig, resume, train_loop
 from lawfinder.actors.meter import Meter, format_progress
 from lawfinder.actors.placement import producer_options, trainer_options
 from lawfinder.actors.pull import NoProducersLeft, Puller
-from lawfinder.actors.streams import RESTARTS_PER_LAUNCH, split_stream, stream_id
+from lawfinder.actors.stream_ids import RESTARTS_PER_LAUNCH, split_stream, stream_id
 
 
 # --------------------------------------------------------------------------------------------------------------------

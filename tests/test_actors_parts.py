@@ -12,7 +12,7 @@ import pytest
 from lawfinder.actors.checkpoints import append_metrics
 from lawfinder.actors.learners import LearnerSpec, SinkLearner, build_learner
 from lawfinder.actors.sources import SourceSpec, build_source, read_tag, tag_batch
-from lawfinder.actors.streams import stream_id
+from lawfinder.actors.stream_ids import stream_id
 
 TINY = (("simplify", False), ("decontaminate", False), ("max_points", 16), ("max_operators", 4))
 

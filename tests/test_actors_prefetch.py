@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from lawfinder.actors.feed import Prefetcher
+from lawfinder.actors.prefetch import Prefetcher
 from lawfinder.actors.learners import LearnerSpec, PreparedBatch, build_learner
 from lawfinder.actors.loop import LoopConfig, train_loop
 from lawfinder.actors.sources import SourceSpec, build_source

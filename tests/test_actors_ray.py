@@ -22,7 +22,7 @@ from lawfinder.actors.placement import producer_options
 from lawfinder.actors.producer import Producer
 from lawfinder.actors.ray_bindings import ray_puller
 from lawfinder.actors.sources import SourceSpec, read_tag
-from lawfinder.actors.streams import stream_id
+from lawfinder.actors.stream_ids import stream_id
 
 pytestmark = pytest.mark.ray
 

@@ -14,7 +14,7 @@ from lawfinder.evaluation.harness import RunSpec, evaluate, score, summarize
 from lawfinder.evaluation.methods import ConstantMethod, PlantedMethod, make_method
 from lawfinder.evaluation.protocol import Budget, Prediction
 from lawfinder.evaluation.metrics import load_simplifier
-from lawfinder.evaluation.sweeps import Selection, run_sweep, specs_for
+from lawfinder.evaluation.axis_sweeps import Selection, run_sweep, specs_for
 from lawfinder.cli import main
 
 

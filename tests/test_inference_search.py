@@ -13,7 +13,7 @@ import pytest
 from lawfinder import Regressor
 from lawfinder.inference import search as search_module
 from lawfinder.inference.fitting import FitConfig
-from lawfinder.inference.honesty import decades, law_found, span_warning
+from lawfinder.inference.law_checks import decades, law_found, span_warning
 from lawfinder.inference.fitting import backend
 from lawfinder.inference.proposal import resolve_device
 from lawfinder.inference.ranking import FVU_FLOOR

@@ -51,7 +51,7 @@ def test_docs_table_lists_the_real_counts(name):
 
 def test_preset_overrides_and_errors():
     assert get_preset("flash-3M", dropout=0.0).dropout == 0.0
-    with pytest.raises(ValueError, match="unknown preset 'flash-7M'; known: flash-3M, "):
+    with pytest.raises(ValueError, match="unknown model preset 'flash-7M'; known: flash-3M, "):
         get_preset("flash-7M")
     with pytest.raises(ValueError, match="'width'"):
         get_preset("flash-3M", width=3)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lawfinder.scaling.analysis import analyse, format_analysis, ratio_interval
-from lawfinder.scaling.fit import isoflop_curve
+from lawfinder.scaling.power_laws import isoflop_curve
 
 
 def synthetic_runs(alpha=0.34, beta=0.28, noise=0.0, seed=0):

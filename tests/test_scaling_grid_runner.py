@@ -12,7 +12,7 @@ from lawfinder.actors.checkpoints import list_checkpoints
 from lawfinder.scaling.analysis import analyse
 from lawfinder.scaling.config import parse_config
 from lawfinder.scaling.records import RESULT_FILE, read_runs
-from lawfinder.scaling.sweep import run_sweep
+from lawfinder.scaling.grid_runner import run_sweep
 
 pytestmark = pytest.mark.ray
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lawfinder.scaling.fit import compute_optimal, error_law, fit_power_law, frontier, isoflop_minimum
+from lawfinder.scaling.power_laws import compute_optimal, error_law, fit_power_law, frontier, isoflop_minimum
 
 
 def test_power_law_recovers_exponent_within_its_interval():

@@ -2,7 +2,7 @@
 
 It knows nothing of Ray: ``pull()`` returns ``(producer index, batch)`` and the learner is anything with ``step``,
 ``train_step(batch)``, ``save(path, data_position)`` and ``load(path) -> data_position``, so it is tested with fakes.
-A learner with ``prepare(batch)`` gets the next batch pulled and prepared by a prefetch thread (``feed.py``) while
+A learner with ``prepare(batch)`` gets the next batch pulled and prepared by a prefetch thread (``prefetch.py``) while
 the current step runs; one with ``drain_metrics()`` keeps its loss on the device and is read once per report.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Callable, Protocol
 
 from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, load_newest_valid, prune_checkpoints,
                           remove_interrupted_saves, trim_metrics)
-from .feed import Prefetcher
+from .prefetch import Prefetcher
 from .meter import Meter, format_progress
 
 

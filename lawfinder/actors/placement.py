@@ -5,7 +5,7 @@ advertising ``trainer`` when one does. On a laptop none of these exist and both 
 
 from __future__ import annotations
 
-from .streams import RESTARTS_PER_LAUNCH
+from .stream_ids import RESTARTS_PER_LAUNCH
 
 PRODUCER_RESOURCE = "producer"
 TRAINER_RESOURCE = "trainer"

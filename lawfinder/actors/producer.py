@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..generate.generator import configure_producer
 from .ray_bindings import restart_count, whereabouts
 from .sources import SourceSpec, build_source, tag_batch
-from .streams import stream_id
+from .stream_ids import stream_id
 
 
 class Producer:

@@ -85,9 +85,10 @@ def plan(preset: str, seconds_left: float, batch_size: int, shipped: Path = SHIP
     return Plan(preset, batch_size, rate, source, train_seconds, max_steps, init_from, note)
 
 
-def flops_per_sample(model, data_overrides: list[str], n: int = 256) -> tuple[float, float, float]:
+def flops_per_sample(model, data_preset: str, data_overrides: list[str], n: int = 256) -> tuple[float, float, float]:
     """6·(N_enc·D_in + N_dec·D_out) with D_in, D_out the mean points and decoder tokens of ``n`` samples drawn
-    from the run's data prior -> (FLOPs per sample, mean points, mean tokens)."""
+    from the run's data prior (the generator preset its model preset trains on, with the run's overrides) ->
+    (FLOPs per sample, mean points, mean tokens)."""
     import numpy as np
     import pyarrow.compute as pc
 
@@ -95,7 +96,7 @@ def flops_per_sample(model, data_overrides: list[str], n: int = 256) -> tuple[fl
     from ..generate.generator import Generator
     from ..model.flops import encoder_tokens, estimate_flops, linear_parameters
 
-    config = preset("flash-ansr", **dict(parse_override(text) for text in data_overrides))
+    config = preset(data_preset, **dict(parse_override(text) for text in data_overrides))
     batch = Generator(config, seed=12345).sample_batch(n)
     points = float(np.mean(pc.list_value_length(batch.column("y")).to_numpy()))
     tokens = float(np.mean(pc.list_value_length(batch.column("token_ids")).to_numpy())) - 1  # decoder inputs
@@ -112,7 +113,9 @@ def lease_record(run_dir: Path, trainer, preset: str, batch_size: int, gpu_secon
     records = read_metrics(run_dir)
     last = records[-1] if records else {}
     samples = int(trainer.data_position.get("samples", 0))
-    per_sample, points, tokens = flops_per_sample(trainer.model, data_overrides)
+    from ..model.presets import get
+
+    per_sample, points, tokens = flops_per_sample(trainer.model, get(preset).data, data_overrides)
     rate = last.get("samples_total", 0) / last["elapsed_s"] if last.get("elapsed_s") else None
     return {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "preset": preset,
             "device": device, "batch_size": batch_size, "steps": int(trainer.step_count), "samples": samples,

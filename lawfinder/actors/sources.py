@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .streams import split_stream
+from .stream_ids import split_stream
 
 SOURCE_KINDS = ("generator", "replay", "synthetic")
 TAG_PREFIX = b"lawfinder."
@@ -49,12 +49,10 @@ def build_source(spec: SourceSpec, seed: int, index: int, stream: int):
 
 class GeneratorSource:
     def __init__(self, spec: SourceSpec, seed: int, index: int, stream: int):
-        from ..generate.config import PRESETS
+        from ..generate.config import preset
         from ..generate.generator import Generator
 
-        if spec.preset not in PRESETS:
-            raise ValueError(f"unknown generator preset {spec.preset!r}; known: {sorted(PRESETS)}")
-        config = PRESETS[spec.preset].with_overrides(**dict(spec.overrides))
+        config = preset(spec.preset, **dict(spec.overrides))
         self.batch_size = spec.batch_size
         self.generator = Generator(config, seed=seed, worker_index=index, stream=stream)
 

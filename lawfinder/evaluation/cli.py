@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from .datasets import PRECISIONS, PRESETS
+from .datasets import PRECISIONS, PRESETS, preset
 from .methods import DEFAULT_BUDGETS, METHOD_NAMES, ORACLE_NAMES
 from .protocol import Budget
-from .sweeps import NOISE_LEVELS, SPARSITY_POINTS, SWEEPS
+from .axis_sweeps import NOISE_LEVELS, SPARSITY_POINTS, SWEEPS
 
 
 def _ints(text: str) -> list[int]:
@@ -146,12 +145,12 @@ def run_fastsrb(args: argparse.Namespace) -> int:
     from .metrics import load_simplifier  # noqa: PLC0415
     from .plots import write_plots  # noqa: PLC0415
     from .report import result_document, sweep_markdown, write_atomic, write_json  # noqa: PLC0415
-    from .sweeps import Selection, run_sweep, specs_for  # noqa: PLC0415
+    from .axis_sweeps import Selection, run_sweep, specs_for  # noqa: PLC0415
 
     names = [m.strip() for m in args.method.split(",") if m.strip()]
     methods = {name: make_method(name, args.model, device=args.device, n_jobs=args.n_jobs) for name in names}
     budgets = parse_budgets(args.budget, names, args.seconds)
-    config = replace(PRESETS[args.preset], precision=args.precision)
+    config = preset(args.preset, precision=args.precision)
     specs = specs_for(args.sweep, names, budgets, args.precision, _floats(args.noise), _ints(args.points),
                       n_fit=config.n_fit)
     selection = Selection(ids=args.equations.split(",") if args.equations else None, subset=args.subset,

@@ -18,6 +18,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..overrides import lookup
+
 from ..simplipy import compile as compile_expression
 from ..simplipy import parse
 
@@ -83,6 +85,11 @@ PRESETS = {
     "short": FastSRBConfig(),
     "medium": FastSRBConfig(datasets_per_equation=5),
 }
+
+
+def preset(name: str, **overrides) -> FastSRBConfig:
+    """A FastSRB protocol preset with fields overridden by keyword; an unknown name is a one-line error."""
+    return replace(lookup(PRESETS, name, "FastSRB preset"), **overrides)
 
 
 @dataclass

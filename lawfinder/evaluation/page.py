@@ -6,17 +6,17 @@ docs/results/, plots under docs/images/, and renders docs/results.md with every 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from .datasets import PRESETS, FastSRBConfig, generate, load_equations
+from .datasets import FastSRBConfig, generate, load_equations, preset
 from .harness import failures
 from .methods import make_method
 from .metrics import load_simplifier
 from .plots import write_plots
 from .protocol import Budget
 from .report import load_quoted, quoted_markdown, result_document, sweep_markdown, write_atomic, write_json
-from .sweeps import Selection, run_sweep, specs_for
+from .axis_sweeps import Selection, run_sweep, specs_for
 
 CHECK = {"equation": "II.38.3", "X": [3.53111691382141, 0.002089254939430303, -0.0019655607283697663,
                                       0.6765140296479545], "y": -2.143449192603665e-05}
@@ -78,7 +78,7 @@ def _installed(name: str) -> bool:
 def measure(m: Measurement, docs: Path, model: str | None, subset: int, datasets: int, seed: int) -> None:
     methods = {name: make_method(name, model) for name in m.methods}
     budgets = {name: [Budget(v) for v in m.budgets.get(name, [None])] for name in m.methods}
-    config = replace(PRESETS["short"], precision=m.precision)
+    config = preset("short", precision=m.precision)
     selection = Selection(datasets=m.datasets) if m.full else Selection(subset=subset, datasets=datasets)
     specs = specs_for(m.sweep, list(m.methods), budgets, m.precision, m.noise, m.points)
     simplify = load_simplifier()
@@ -104,7 +104,7 @@ def _check_value_line() -> str:
 
 def render(docs: Path) -> str:
     equations = load_equations()
-    generated = generate(PRESETS["short"])
+    generated = generate(preset("short"))
     noise_free = sorted({d.equation.id for d in generated.datasets if d.stream_index in generated.constant_fit},
                         key=lambda i: [e.id for e in equations].index(i))
     lines = [

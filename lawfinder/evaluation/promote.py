@@ -132,15 +132,14 @@ def resolve(spec: str) -> Path:
 def measure(new: Side, old: Side, equations: int | None, datasets: int, budget: int | None,
             seconds: float | None, seed: int, progress=None) -> None:
     """Fit every gate problem with both models in turn (same data, same seed per problem)."""
-    from dataclasses import replace
 
-    from .datasets import PRESETS
+    from .datasets import preset
     from .harness import score
     from .methods import DEFAULT_BUDGETS, Budget, RegressorMethod, Task
     from .metrics import load_simplifier
-    from .sweeps import Selection
+    from .axis_sweeps import Selection
 
-    config = replace(PRESETS["short"], precision="float32")
+    config = preset("short", precision="float32")
     _, problems = Selection(subset=equations, datasets=datasets, include_excluded=False).resolve(config)
     simplify = load_simplifier()
     methods = [(side, RegressorMethod(model=str(side.path), name=side.label)) for side in (new, old)]

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..atomic import plain_json, write_text as write_atomic
 from .datasets import DATA_FILE
-from .sweeps import SweepResult
+from .axis_sweeps import SweepResult
 
 QUOTED_FILE = Path(__file__).with_name("data") / "quoted.json"
 COLUMNS = ("fNRR", "vNRR", "SRR", "accuracy_r2", "length_ratio")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..overrides import parse_assignment
+from ..overrides import lookup, parse_assignment
 from ..simplipy.operators import OPERATORS
 
 KINDS = ("prior", "exhaustive")
@@ -210,6 +210,5 @@ PRESETS: dict[str, GeneratorConfig] = {"flash-ansr": FLASH_ANSR, "scaling-laws":
 
 
 def preset(name: str, **overrides) -> GeneratorConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown generator preset {name!r}; known: {sorted(PRESETS)}")
-    return PRESETS[name].with_overrides(**overrides)
+    """A generator preset with fields overridden by keyword; an unknown name is a one-line error."""
+    return lookup(PRESETS, name, "generator preset").with_overrides(**overrides)

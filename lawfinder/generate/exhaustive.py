@@ -25,7 +25,7 @@ from ..simplipy.latex_tokens import latex_tokens
 from ..simplipy.operators import CONSTANT, OPERATORS
 from ..simplipy.tokens import is_variable
 from .config import GeneratorConfig
-from .support import sample_integer_constants
+from .support_points import sample_integer_constants
 
 COMMUTATIVE = frozenset({"+", "*"})
 _NON_FINITE = frozenset({"inf", "-inf", "nan", "zoo", 'float("inf")', 'float("-inf")', 'float("nan")'})

@@ -30,7 +30,7 @@ from .schema import build_batch
 from .skeleton import SkeletonSampler
 from .streams import UniformPool, generators
 from .data_kernels import all_within, probe_verdicts, sample_arrays
-from .support import draw_block, draw_points, sample_n_points
+from .support_points import draw_block, draw_points, sample_n_points
 
 STAGES = ("skeleton", "simplify", "decontaminate", "data", "evaluate", "tokenize", "arrow")
 PROBE = 32  # points evaluated before the rest of a draw (see Generator._draw_data)

@@ -98,7 +98,8 @@ def grow_run(state_dir: str | Path, run_dir: str | Path, budget_s: float, *, ini
     config = preset.train_config(recipe.batch_size, {"lr": recipe.peak_lr, "weight_decay": recipe.weight_decay,
                                                      "max_steps": 10**9, "seed": run_seed})
     trainer = Trainer(model, config, dev)
-    per_sample, mean_points, mean_tokens = flops_per_sample(trainer.model, recipe.data_overrides())
+    per_sample, mean_points, mean_tokens = flops_per_sample(trainer.model, get(recipe.preset).data,
+                                                            recipe.data_overrides())
     data = data_config(recipe)
     max_variables = trainer.model_config.max_variables
     base = replace(lineage, runs=list(lineage.runs))

@@ -153,7 +153,7 @@ def run_fit(args: argparse.Namespace) -> int:
     fits = list(zip(targets, regressor.estimators_ if len(targets) > 1 else [regressor]))
     failures, shown = [], []
     for name, fit in fits:
-        from .honesty import not_found_message, underdetermined_message
+        from .law_checks import not_found_message, underdetermined_message
 
         best, label = fit.best_, f"{name}: " if len(targets) > 1 else ""
         if best.underdetermined:  # fits exactly whatever the law: shown, but never as a law found

@@ -96,7 +96,7 @@ def load_regressor(cls, path: str | Path):
 
 def _fitted(cls, path: Path, record: dict, part: dict):
     """A fitted Regressor from the file's parameters and one target's equations (``part``)."""
-    from .honesty import law_found
+    from .law_checks import law_found
 
     try:
         regressor, names, equations, counts = _read_record(cls, {**part, "params": record.get("params")})

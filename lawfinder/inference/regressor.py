@@ -27,7 +27,7 @@ from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPL
 from .equation import Equation
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
-from .honesty import law_found, span_warning, underdetermined_message
+from .law_checks import law_found, span_warning, underdetermined_message
 from .ranking import complexity, rank_order, score
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
 from .search import search

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ..overrides import lookup
 from .config import ModelConfig, TrainConfig, flash_model, scaling_model
 from .shapes import linear_buckets
 
@@ -114,10 +115,7 @@ PRESETS: dict[str, Preset] = _presets()
 
 def get(name: str) -> Preset:
     """The preset record named ``name``; an unknown name is a ValueError listing the known ones."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}") from None
+    return lookup(PRESETS, name, "model preset")
 
 
 def get_preset(name: str, **overrides: Any) -> ModelConfig:

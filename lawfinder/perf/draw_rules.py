@@ -53,7 +53,7 @@ def record_chains(config, samples: int, seed: int = 0, screen_draws: int = 64, s
                   screen_seed: int = 99) -> list[ChainRecord]:
     """Run a generator until ``samples`` samples and return one record per data chain."""
     from ..generate.generator import Generator
-    from ..generate.support import draw_block
+    from ..generate.support_points import draw_block
     from ..simplipy.interpret import evaluate
     from ..simplipy.operators import OPERATORS
 

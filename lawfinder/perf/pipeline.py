@@ -30,6 +30,8 @@ import tempfile
 
 
 def register_bench(sub: argparse._SubParsersAction) -> None:
+    from ..actors.learners import DEFAULT_PRESET  # msgpack and dataclasses only: no Ray or torch at registration
+
     p = sub.add_parser("pipeline", help="batches/s, samples/s, wait share and transport overhead of Ray training",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--producers", default="1,2", help="comma-separated producer counts")
@@ -38,7 +40,8 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated subset of synthetic, generator, transport, sizing")
     p.add_argument("--batch-size", type=int, default=None, help="samples per batch (default: the --preset's)")
     p.add_argument("--synthetic-mb", type=float, default=1.0, help="size of one synthetic batch")
-    p.add_argument("--preset", default="flash-tiny", help="model preset trained in the transport mode")
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help=f"model preset trained in the transport mode (default {DEFAULT_PRESET})")
     p.add_argument("--data", default=None, help="generator preset (default: the --preset's)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the trainer runs: cuda asks Ray for a GPU (an error if the cluster has none)")

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from .fit import around_best, compute_optimal, fit_power_law, frontier, isoflop_curve
+from .power_laws import around_best, compute_optimal, fit_power_law, frontier, isoflop_curve
 
 REQUIRED = ("name", "flops_budget", "flops", "params", "loss")
 ACCURACIES = {"acc_solved": "Acc_solved", "acc_r2": "Acc_R2>0.99"}

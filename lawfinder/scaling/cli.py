@@ -43,7 +43,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
     from .config import load_config
     from .plan import format_plan
-    from .sweep import prepare, run_sweep
+    from .grid_runner import prepare, run_sweep
 
     config = load_config(args.config)
     if args.out:

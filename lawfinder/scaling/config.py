@@ -152,18 +152,20 @@ def parse_config(data: dict, base_dir: str | Path = ".") -> SweepConfig:
 
 def check_names(config: SweepConfig) -> None:
     """Fail at load time, not after hours of training, on a preset or field that does not exist."""
-    from ..generate.config import PRESETS as DATA_PRESETS
+    from ..generate.config import preset as data_preset
     from ..model.config import ModelConfig, TrainConfig
-    from ..model.presets import PRESETS as MODEL_PRESETS
+    from ..model.presets import get as model_preset
 
-    if config.data not in DATA_PRESETS:
-        raise ValueError(f"data: unknown generator preset {config.data!r}; known: {sorted(DATA_PRESETS)}")
-    DATA_PRESETS[config.data].with_overrides(**dict(config.data_overrides))  # raises naming an unknown field
+    try:
+        data_preset(config.data, **dict(config.data_overrides))  # raises naming an unknown preset or field
+    except ValueError as error:
+        raise ValueError(f"data: {error}") from None
     model_fields = {f.name for f in fields(ModelConfig)}
     for size in config.sizes:
-        if size.preset not in MODEL_PRESETS:
-            raise ValueError(f"sizes {size.name!r}: unknown model preset {size.preset!r}; known: "
-                             f"{sorted(MODEL_PRESETS)}")
+        try:
+            model_preset(size.preset)
+        except ValueError as error:
+            raise ValueError(f"sizes {size.name!r}: {error}") from None
         bad = sorted(set(dict(size.model)) - model_fields)
         if bad:
             raise ValueError(f"sizes {size.name!r}: unknown ModelConfig field(s) {bad}")

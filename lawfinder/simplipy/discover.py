@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..overrides import lookup
 from .operators import BINARY, CONSTANT, OPERATORS, UNARY
 from .rules import Rule, RuleSet
 from .rewrite.engine import Engine
@@ -391,3 +392,8 @@ def discover(config: DiscoverConfig, map_batches: Callable | None = None,
 
 def with_overrides(config: DiscoverConfig, **kw) -> DiscoverConfig:
     return replace(config, **{k: v for k, v in kw.items() if v is not None})
+
+
+def preset(name: str, **overrides) -> DiscoverConfig:
+    """A rule-discovery preset with the given (not None) fields overridden; an unknown name is a one-line error."""
+    return with_overrides(lookup(PRESETS, name, "rule-discovery preset"), **overrides)

@@ -48,11 +48,9 @@ def _ray_map(ray):
 
 
 def run_discover(args: argparse.Namespace) -> int:
-    from .discover import PRESETS, discover, with_overrides
+    from .discover import discover, preset
     from .rules import save_rules
 
-    if args.preset not in PRESETS:
-        raise ValueError(f"--preset {args.preset!r}: choose one of {', '.join(PRESETS)}")
     unary = None
     if args.operators:
         from .operators import UNARY
@@ -63,8 +61,8 @@ def run_discover(args: argparse.Namespace) -> int:
             raise ValueError(f"--operators: {', '.join(bad)} not unary operators of the table")
     if args.max_tokens is not None and not 1 <= args.max_tokens <= 7:
         raise ValueError(f"--max-tokens {args.max_tokens}: choose 1..7")
-    config = with_overrides(PRESETS[args.preset], max_tokens=args.max_tokens, n_variables=args.variables,
-                            unary=unary, seed=args.seed)
+    config = preset(args.preset, max_tokens=args.max_tokens, n_variables=args.variables, unary=unary,
+                    seed=args.seed)
     map_batches, workers = None, 1
     ray = None
     if args.ray:
