@@ -133,3 +133,30 @@ def test_a_fresh_process_trains_on_it():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "erf drawn: True True" in out.stdout
+
+
+@pytest.mark.parametrize("name", sorted(operators.OPERATORS))
+def test_every_operator_exports_to_numpy_jax_and_torch(name):
+    """Each operator's exported code (derived from its record: numpy's name, or the power or scaling it is) computes
+    what the evaluator computes, in numpy, jax.numpy and torch."""
+    import torch
+
+    from lawfinder.inference.export import array_function, python_text, torch_module
+    from lawfinder.simplipy.interpret import evaluate
+
+    op = operators.OPERATORS[name]
+    tokens = [name, "x1"] if op.arity == 1 else [name, "x1", "x2"]
+    X = np.array([[0.3, 1.7], [0.7, 0.4], [1.5, 2.0], [2.5, 1.3], [-0.6, 3.0]])
+    with np.errstate(all="ignore"):
+        want = evaluate(tokens, X.T)
+    ok = np.isfinite(want)
+    assert ok.sum() >= 2, "the test's points leave too few in the operator's domain"
+    text = python_text(tokens, ["a", "b"])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(array_function(tokens, [], np)(X)[ok], want[ok], rtol=1e-12)
+        from_text = eval(text, {**vars(np), "a": X[:, 0], "b": X[:, 1]})  # noqa: S307 - the test's own text
+    np.testing.assert_allclose(np.broadcast_to(from_text, want.shape)[ok], want[ok], rtol=1e-12)
+    module = torch_module(tokens, [], ["a", "b"], text)
+    np.testing.assert_allclose(module(torch.tensor(X)).detach().numpy()[ok], want[ok], rtol=1e-12)
+    jnp = pytest.importorskip("jax.numpy")
+    np.testing.assert_allclose(np.asarray(array_function(tokens, [], jnp)(jnp.asarray(X)))[ok], want[ok], rtol=1e-5)
