@@ -15,6 +15,7 @@ token-weighted gradients sum to the whole batch's.
 from __future__ import annotations
 
 import random
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,17 @@ def target_tokens(batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return (batch["token_ids"][:, 1:] != Tokenizer.pad_id).sum()
 
 
+class _LossOf(torch.nn.Module):
+    """The model's loss as a module's forward, so that DistributedDataParallel (which hooks ``forward``) can wrap it."""
+
+    def __init__(self, model: SymbolicModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.model.loss(batch)
+
+
 class Trainer:
     """Model + optimiser + step counter. ``step(batch)`` does one update and returns loss, lr and grad norm (the
     loss and norm as 0-d device tensors: reading them syncs, so hot loops use ``drain_metrics``)."""
@@ -117,6 +129,35 @@ class Trainer:
         else:
             self._loss = self.model.loss
         self._sums = torch.zeros(3, device=self.device)  # loss, grad norm, steps since the last drain
+        self.ddp: torch.nn.parallel.DistributedDataParallel | None = None
+        self.world = 1
+
+    def distribute(self) -> None:
+        """Train data-parallel in the process group already set up (by Ray Train, or a test's own ``gloo`` group):
+        the loss runs through PyTorch's DistributedDataParallel, which averages the gradients across the group in
+        the last micro-batch's backward, and each learner's loss is weighted by its share of the group's target
+        tokens, so one step equals one learner's step on the concatenated batches. Replicas start equal (DDP
+        broadcasts rank 0's parameters) and stay equal (same gradients, same optimiser step)."""
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            raise RuntimeError("distribute() needs a torch.distributed process group (Ray Train sets one up)")
+        devices = [self.device.index or 0] if self.device.type == "cuda" else None
+        self.ddp = torch.nn.parallel.DistributedDataParallel(_LossOf(self.model), device_ids=devices)
+        self.world = dist.get_world_size()
+        mode = self.config.compile_mode or ("reduce-overhead" if self.device.type == "cuda" else None)
+        self._loss = torch.compile(self.ddp, mode=mode, dynamic=False if self.bucketed else None) if self.compiled \
+            else self.ddp
+
+    def _group_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Target tokens of this step's batches over the whole group (one scalar all-reduce), or this batch's."""
+        if self.ddp is None:
+            return tokens
+        import torch.distributed as dist
+
+        total = tokens.detach().clone().float()
+        dist.all_reduce(total)
+        return total
 
     @classmethod
     def create(cls, model_config: ModelConfig, config: TrainConfig,
@@ -153,17 +194,21 @@ class Trainer:
         self.model.train()
         dtype = self.autocast_dtype
         parts = split_batch(batch, self.config.grad_accum) if self.config.grad_accum > 1 else [batch]
-        total_tokens = target_tokens(batch).clamp(min=1) if len(parts) > 1 else None
+        weighted = len(parts) > 1 or self.ddp is not None
+        local_tokens = target_tokens(batch).clamp(min=1) if weighted else None
+        # DDP averages the group's gradients (divides by its size): a learner's share is tokens * size / total.
+        group_share = self.world / self._group_tokens(local_tokens) if self.ddp is not None else None
         loss_sum = torch.zeros((), device=self.device)
-        for part in parts:
+        for i, part in enumerate(parts):
             if self.graphs:
                 torch.compiler.cudagraph_mark_step_begin()
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                loss = self._loss(part)
-            if total_tokens is not None:
-                loss = loss * (target_tokens(part) / total_tokens)
-            loss.backward()
-            loss_sum += loss.detach().float()
+            last = i == len(parts) - 1
+            with self.ddp.no_sync() if self.ddp is not None and not last else nullcontext():
+                with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                    loss = self._loss(part)
+                local = loss * (target_tokens(part) / local_tokens) if weighted else loss
+                (loss * (target_tokens(part) * group_share) if group_share is not None else local).backward()
+            loss_sum += local.detach().float()
         return loss_sum
 
     def step(self, batch: dict[str, Any], lr: float | None = None) -> dict[str, Any]:
