@@ -100,6 +100,31 @@ def test_train_cli_batch_size_scales_the_preset_lr_and_sets_micro_batches(tmp_pa
         build_job(cli_args("--preset", "sl-tiny", "--batch-size", "2", "--grad-accum", "4", "--out", str(tmp_path)))
 
 
+def test_learners_scale_the_lr_to_the_global_batch_and_need_a_producer_each(tmp_path):
+    from lawfinder.actors.cli import build_job
+    from lawfinder.model.presets import get
+
+    job = build_job(cli_args("--preset", "sl-tiny", "--batch-size", "16", "--learners", "4", "--producers", "4",
+                             "--out", str(tmp_path)))
+    reference = get("sl-tiny").train
+    assert job.learners == 4 and job.learner.train.batch_size == 16          # per learner
+    assert job.learner.train.lr == pytest.approx(reference.lr * (4 * 16 / reference.batch_size) ** 0.5)
+    own = build_job(cli_args("--preset", "sl-tiny", "--learners", "2", "--set-train", "lr=0.01", "--out", str(tmp_path)))
+    assert own.learner.train.lr == 0.01                                       # an LR the user gave is kept
+    with pytest.raises(ValueError, match="--producers 2 cannot feed --learners 3"):
+        build_job(cli_args("--learners", "3", "--out", str(tmp_path)))
+
+
+def test_learners_get_a_gpu_each_only_when_there_is_one_for_each():
+    from lawfinder.actors.placement import learner_scaling, producer_shares
+
+    assert learner_scaling({"CPU": 16}, 2) == {"num_workers": 2, "use_gpu": False, "resources_per_worker": {"CPU": 1.0}}
+    assert learner_scaling({"CPU": 16, "GPU": 4}, 4, 2)["resources_per_worker"] == {"CPU": 2, "GPU": 1}
+    assert learner_scaling({"CPU": 16, "GPU": 1}, 2)["use_gpu"] is False
+    assert learner_scaling({"CPU": 8, "GPU": 2, "trainer": 2}, 2)["resources_per_worker"]["trainer"] == 1
+    assert producer_shares(5, 2) == [[0, 2, 4], [1, 3]]
+
+
 def test_train_cli_names_bad_input(tmp_path):
     from lawfinder.actors.cli import build_job
 

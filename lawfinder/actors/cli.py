@@ -24,7 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default=DEFAULT_PRESET,
                    help=f"model preset (lawfinder.model.PRESETS), e.g. flash-3M (default {DEFAULT_PRESET})")
-    p.add_argument("--producers", type=int, default=2, help="producer actors (one CPU each)")
+    p.add_argument("--producers", type=int, default=2,
+                   help="producer actors (one CPU each); with --learners N, each learner pulls from its own share")
+    p.add_argument("--learners", type=int, default=1,
+                   help="data-parallel learners on Ray Train (one per GPU where there are GPUs; gloo on CPUs); the "
+                        "global batch is N x --batch-size and the LR scales by sqrt(global batch / preset batch)")
+    p.add_argument("--ddp", action="store_true",
+                   help="run even one learner through the Ray Train / DDP path (what deploy/gpu-check.sh measures)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="samples per batch (default: the preset's); the LR scales by sqrt(batch / preset batch)")
     p.add_argument("--grad-accum", type=int, default=None,
@@ -81,6 +87,12 @@ def build_job(args: argparse.Namespace):
     batch_size = args.batch_size or base.batch_size
     max_steps = args.max_steps or base.max_steps
     train_overrides += [("max_steps", max_steps), ("batch_size", batch_size)]
+    if args.learners > 1 and not any(name == "lr" for name, _ in train_overrides):
+        # One step sees every learner's batch: the LR follows the global batch (the presets' square-root rule).
+        from ..model.presets import scaled_lr
+
+        train_overrides.append(("lr", scaled_lr(preset.train.lr, args.learners * batch_size,
+                                                preset.train.batch_size)))
     learner = LearnerSpec(kind="model", preset=args.preset, model_overrides=model_overrides,
                           train_overrides=tuple(train_overrides), seed=args.seed,
                           threads=max(1, int(args.trainer_cpus)))
@@ -93,13 +105,14 @@ def build_job(args: argparse.Namespace):
         source=SourceSpec(kind="generator", preset=data, batch_size=batch_size,
                           overrides=tuple(parse_override(text) for text in args.set_data)),
         learner=replace(learner, init_from=init_from),
-        producers=args.producers, seed=args.seed, depth=args.depth, producer_cpus=args.producer_cpus,
+        producers=args.producers, learners=args.learners, ddp=args.ddp, seed=args.seed, depth=args.depth,
+        producer_cpus=args.producer_cpus,
         trainer_cpus=args.trainer_cpus)
 
 
 def run_train(args: argparse.Namespace) -> int:
     from ..progress import following_steps, wanted
-    from .launch import run_job
+    from .jobs import run
 
     from ..run_lock import hold
 
@@ -113,7 +126,7 @@ def run_train(args: argparse.Namespace) -> int:
             following_steps(os.path.join(job.out_dir, "metrics.jsonl"), job.loop.max_steps, wanted()):
         # The run as one record beside its checkpoints (each launch rewrites it: a resumed run may change its length).
         write_text(os.path.join(job.out_dir, JOB_FILE), json.dumps(plain_json(job.record()), indent=1, default=str))
-        summary = run_job(job)
+        summary = run(job)
     if args.json:  # stdout holds the JSON alone: progress and the trainer's lines go to stderr
         print(json.dumps(summary, default=str))
     else:
@@ -122,8 +135,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary: dict, job) -> str:
+    trainer = summary["trainer"]
+    learners = f"{trainer['learners']} learners" if trainer.get("learners", 1) > 1 else "trainer"
     lines = [f"trained {summary['start_step']} -> {summary['step']} steps in {summary['elapsed_s']:.1f} s "
-             f"(launch {summary['launch']}, trainer on {summary['trainer'].get('device', '?')})",
+             f"(launch {summary['launch']}, {learners} on {trainer.get('device', '?')})",
              f"  {summary['samples_per_s']:.1f} samples/s, {summary['batches_per_s']:.2f} batches/s, "
              f"waited for data {100 * summary['wait_share']:.0f}% of the time",
              f"  checkpoint: {summary['checkpoint']}",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .checkpoints import check_writable
 from .learners import LearnerSpec
 from .loop import LoopConfig
-from .placement import PRODUCER_RESOURCE, producer_options, trainer_options
+from .placement import PRODUCER_RESOURCE, producer_options, producer_shares, trainer_options
 from .sources import SourceSpec
 
 
@@ -23,6 +23,8 @@ class TrainJob:
     source: SourceSpec = field(default_factory=SourceSpec)
     learner: LearnerSpec = field(default_factory=LearnerSpec)
     producers: int = 2
+    learners: int = 1               # data-parallel learners (Ray Train); 1 = the single TrainerActor
+    ddp: bool = False               # one learner through the Ray Train / DDP path all the same (the GPU check)
     seed: int = 0
     depth: int = 2                  # next_batch calls in flight per producer (the backpressure bound)
     producer_cpus: float = 1.0
@@ -40,6 +42,7 @@ class TrainJob:
     def __post_init__(self):
         if self.producers < 1:
             raise ValueError(f"--producers must be >= 1, got {self.producers}")
+        producer_shares(self.producers, self.learners)   # a learner of its own needs a producer of its own
         if self.depth < 1:
             raise ValueError(f"--depth must be >= 1, got {self.depth}")
         # Resolved in the driver: an actor's working directory is not the caller's.
@@ -61,7 +64,7 @@ def joins_cluster() -> bool:
 
 
 def cpus_needed(job: TrainJob) -> float:
-    return job.producers * job.producer_cpus + job.trainer_cpus
+    return job.producers * job.producer_cpus + job.learners * job.trainer_cpus
 
 
 @dataclass
@@ -88,7 +91,7 @@ def start(job: TrainJob) -> Launched:
         launch = ray.get(trainer.open_launch.remote())
     except ray.exceptions.RayActorError as error:
         # The trainer could not start (e.g. --out not writable on its node): its own one-line reason, not Ray's page.
-        raise ValueError(f"the trainer actor could not start: {_last_error_line(error)}") from None
+        raise ValueError(f"the trainer actor could not start: {last_error_line(error)}") from None
     producer_class = ray.remote(Producer).options(
         **producer_options(resources, job.producer_cpus, job.producer_max_restarts))
     producers = [producer_class.remote(job.source, job.seed, index, launch) for index in range(job.producers)]
@@ -110,7 +113,8 @@ def capacity_warnings(job: TrainJob, resources: dict) -> list[str]:
     """Why some actors would wait for resources that the cluster does not have (now; an autoscaler may add them)."""
     warnings = []
     if resources.get("CPU", 0) < cpus_needed(job):
-        warnings.append(f"the cluster has {resources.get('CPU', 0):g} CPUs; the trainer and {job.producers} "
+        trainers = "the trainer" if job.learners == 1 else f"{job.learners} learners"
+        warnings.append(f"the cluster has {resources.get('CPU', 0):g} CPUs; {trainers} and {job.producers} "
                         f"producers ask for {cpus_needed(job):g}, so some wait until CPUs free up or appear")
     slots = resources.get(PRODUCER_RESOURCE)
     if slots is not None and slots < job.producers:
@@ -118,7 +122,7 @@ def capacity_warnings(job: TrainJob, resources: dict) -> list[str]:
     return warnings
 
 
-def _last_error_line(error: BaseException) -> str:
+def last_error_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     found = [line for line in lines if "Error:" in line and not line.startswith("ray.")]
     return (found or lines or [type(error).__name__])[-1]
@@ -128,6 +132,8 @@ def run_job(job: TrainJob) -> dict:
     # Here the driver shares the trainer's disk; on a cluster the trainer checks on its own node as it starts.
     if not joins_cluster():
         check_writable(job.out_dir)
+    if job.learners > 1 or job.ddp:
+        raise ValueError("run_job runs one trainer actor; a job with learners goes to actors.jobs.run")
     connect(cpus_needed(job))
     launched = start(job)
     try:

@@ -35,6 +35,7 @@ class LearnerSpec:
     seed: int = 0
     init_from: str | None = None   # weights to start from (a fresh run only; a checkpoint in the run dir wins)
     threads: int = 0               # torch intra-op threads (the trainer actor's CPUs); 0 = leave torch's setting
+    data_parallel: bool = False    # one of a group's learners: steps through DDP (a process group must exist)
     model: Any = None              # the resolved ModelConfig
     train: Any = None              # the resolved TrainConfig (its seed is ``seed``)
 
@@ -91,6 +92,9 @@ class ModelLearner:
             init_weights(self.trainer.model, spec.init_from)
         self._runtime = {k: getattr(train_config, k) for k in ("compile", "compile_mode", "grad_accum")}
         self._stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
+        self.data_parallel = spec.data_parallel
+        if self.data_parallel:
+            self.trainer.distribute()
 
     @property
     def step(self) -> int:
@@ -150,6 +154,8 @@ class ModelLearner:
             position = self.trainer.data_position
             self.trainer = rebuild_trainer(self.trainer, config)
             self.trainer.data_position = position
+        if self.data_parallel:
+            self.trainer.distribute()   # the loaded trainer is a new one: wrap it again
         return dict(self.trainer.data_position)
 
 

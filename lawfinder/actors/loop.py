@@ -4,6 +4,11 @@ It knows nothing of Ray: ``pull()`` returns ``(producer index, batch)`` and the 
 ``train_step(batch)``, ``save(path, data_position)`` and ``load(path) -> data_position``, so it is tested with fakes.
 A learner with ``prepare(batch)`` gets the next batch pulled and prepared by a prefetch thread (``prefetch.py``) while
 the current step runs; one with ``drain_metrics()`` keeps its loss on the device and is read once per report.
+
+Data-parallel learners (``data_parallel.py``) each run this loop with a ``Group``: every learner steps, and only
+rank 0 writes checkpoints, metrics and progress lines. What must agree across the group is agreed through it: when
+to stop (a time limit reached on one learner stops all at the same step) and the data position saved (every
+learner's batch counts, gathered at each checkpoint).
 """
 
 from __future__ import annotations
@@ -17,6 +22,17 @@ from .checkpoints import (append_metrics, checkpoint_due, checkpoint_path, load_
                           remove_interrupted_saves, trim_metrics)
 from .prefetch import Prefetcher
 from .meter import Meter, format_progress
+
+
+class Group(Protocol):
+    """The learners of one data-parallel step (``data_parallel.DistGroup``); None in ``train_loop`` is one learner."""
+
+    rank: int
+    size: int
+
+    def any(self, flag: bool) -> bool: ...  # True on every learner when it is True on any
+
+    def gather(self, value: Any) -> list: ...  # every learner's value, in rank order, on every learner
 
 
 class Learner(Protocol):
@@ -53,26 +69,43 @@ class LoopConfig:
             raise ValueError(f"max_seconds must be >= 0, got {self.max_seconds}")
 
 
-def resume(learner: Learner, out_dir: str | Path) -> dict | None:
+def resume(learner: Learner, out_dir: str | Path, writer: bool = True) -> dict | None:
     """Load the newest intact checkpoint in ``out_dir`` if there is one (damaged ones are skipped with a warning);
-    returns its data position (None = fresh start)."""
-    remove_interrupted_saves(out_dir)
+    returns its data position (None = fresh start). Only the ``writer`` (rank 0 of a group) tidies the folder."""
+    if writer:
+        remove_interrupted_saves(out_dir)
     path, position = load_newest_valid(out_dir, learner.load)
     if path is None:
         return None
     # Lines written after that checkpoint describe steps that will be trained again.
-    trim_metrics(out_dir, learner.step)
+    if writer:
+        trim_metrics(out_dir, learner.step)
     return position
+
+
+def _merged_batches(start: dict, counted: dict, group: Group | None) -> dict:
+    """Batches per producer since the run began: the resumed counts plus this call's, over every learner."""
+    merged = dict(start)
+    for counts in group.gather(counted) if group is not None else [counted]:
+        for key, n in counts.items():
+            merged[key] = merged.get(key, 0) + n
+    return merged
 
 
 def train_loop(learner: Learner, pull: Callable[[], tuple[int, Any]], out_dir: str | Path, config: LoopConfig,
                data_position: dict, report: Callable[[str], None] = print,
-               clock: Callable[[], float] = time.perf_counter) -> dict:
-    """Train until ``learner.step == config.max_steps`` (or ``config.max_seconds`` ran out); returns a summary."""
+               clock: Callable[[], float] = time.perf_counter, group: Group | None = None) -> dict:
+    """Train until ``learner.step == config.max_steps`` (or ``config.max_seconds`` ran out); returns a summary.
+    With a ``group`` this is one of its learners: ``pull`` gives this learner's batches (producer ids unique in the
+    group), and only rank 0 writes."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    writer = group is None or group.rank == 0
+    learners = 1 if group is None else group.size
+    if writer:
+        out_dir.mkdir(parents=True, exist_ok=True)
     position = {"batches": {}, "samples": 0, **data_position}
-    position["batches"] = {str(k): v for k, v in position["batches"].items()}
+    start_batches = {str(k): v for k, v in position.pop("batches").items()}
+    counted: dict[str, int] = {}
     meter = Meter(clock)
     start_step = learner.step
     losses: list[float] = []
@@ -92,27 +125,31 @@ def train_loop(learner: Learner, pull: Callable[[], tuple[int, Any]], out_dir: s
             last_metrics = learner.train_step(batch)
             t2 = clock()
             samples = int(batch.num_rows)
-            meter.record(producer, samples, waited_s=t1 - t0, step_s=t2 - t1)
-            position["samples"] += samples
-            position["batches"][str(producer)] = position["batches"].get(str(producer), 0) + 1
+            meter.record(producer, samples * learners, waited_s=t1 - t0, step_s=t2 - t1)   # the group's samples
+            position["samples"] += samples * learners   # every learner's batch has the producers' batch size
+            counted[str(producer)] = counted.get(str(producer), 0) + 1
             if last_metrics.get("loss") is not None:
                 losses.append(float(last_metrics["loss"]))
 
             out_of_time = bool(config.max_seconds) and clock() - started >= config.max_seconds
+            if group is not None and config.max_seconds:
+                out_of_time = group.any(out_of_time)   # one learner's clock stops all at the same step
             final = learner.step >= config.max_steps or out_of_time
             if checkpoint_due(learner.step, config.checkpoint_every, config.max_steps) or final:
-                saved = checkpoint_path(out_dir, learner.step)
-                learner.save(saved, {**position, "batches": dict(position["batches"])})
-                prune_checkpoints(out_dir, config.keep_checkpoints)
+                batches = _merged_batches(start_batches, counted, group)
+                if writer:
+                    saved = checkpoint_path(out_dir, learner.step)
+                    learner.save(saved, {**position, "batches": batches})
+                    prune_checkpoints(out_dir, config.keep_checkpoints)
 
             by_steps = config.report_every_steps and learner.step % config.report_every_steps == 0
-            if by_steps or clock() - last_report >= config.report_every_s or final:
+            if writer and (by_steps or clock() - last_report >= config.report_every_s or final):
                 device = drain() if drain else {}
                 record = {"step": learner.step, "time": time.time(), **meter.report(),
                           "loss": device.get("loss", sum(losses) / len(losses) if losses else None),
                           "lr": last_metrics.get("lr"),
                           "grad_norm": device.get("grad_norm", last_metrics.get("grad_norm")),
-                          "launch": position.get("launch")}
+                          "launch": position.get("launch"), **({"learners": learners} if group else {})}
                 append_metrics(out_dir, record)
                 report(format_progress(record, config.max_steps))
                 losses.clear()
@@ -121,5 +158,6 @@ def train_loop(learner: Learner, pull: Callable[[], tuple[int, Any]], out_dir: s
         if feed is not None:
             feed.close()
 
+    position["batches"] = _merged_batches(start_batches, counted, group)
     return {"step": learner.step, "start_step": start_step, "checkpoint": str(saved) if saved else None,
             "data_position": position, **meter.summary()}

@@ -40,3 +40,27 @@ def trainer_options(cluster_resources: dict, num_cpus: float = 1.0, max_restarts
     if cluster_resources.get(TRAINER_RESOURCE, 0) > 0:
         options["resources"] = {TRAINER_RESOURCE: 1}
     return options
+
+
+def learner_scaling(cluster_resources: dict, learners: int, num_cpus: float = 1.0) -> dict:
+    """Ray Train's ``ScalingConfig`` fields for ``learners`` data-parallel learners: one GPU each when the cluster
+    has a GPU for every learner (NCCL), else CPUs (gloo); on the ``trainer`` nodes when the cluster has them."""
+    if learners < 1:
+        raise ValueError(f"learners must be >= 1, got {learners}")
+    if num_cpus <= 0:
+        raise ValueError(f"learner num_cpus must be > 0, got {num_cpus}")
+    use_gpu = cluster_resources.get("GPU", 0) >= learners
+    resources = {"CPU": num_cpus, **({"GPU": 1} if use_gpu else {})}
+    if cluster_resources.get(TRAINER_RESOURCE, 0) >= learners:
+        resources[TRAINER_RESOURCE] = 1
+    return {"num_workers": learners, "use_gpu": use_gpu, "resources_per_worker": resources}
+
+
+def producer_shares(n_producers: int, learners: int) -> list[list[int]]:
+    """Which producers feed which learner: learner r pulls from producers r, r + N, r + 2N, ..."""
+    if learners < 1:
+        raise ValueError(f"--learners must be >= 1, got {learners}")
+    if n_producers < learners:
+        raise ValueError(f"--producers {n_producers} cannot feed --learners {learners}: each learner needs a producer "
+                         f"of its own (give at least {learners})")
+    return [list(range(rank, n_producers, learners)) for rank in range(learners)]

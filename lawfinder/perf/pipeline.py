@@ -19,6 +19,8 @@ dropped as warm-up):
   trainer's CPUs and torch threads. ``--warmup S`` drops the first S seconds of each run (compilation).
 - ``sizing`` (not in the default set): producer cores one GPU needs per model preset, from one core's measured
   samples/s and the trainer's samples/s computed from counted FLOPs (``sizing.py``).
+- ``learners`` and ``allreduce`` (not in the default set): data-parallel training on Ray Train per ``--learners``
+  count, and the gradient all-reduce's cost per preset (``perf/data_parallel.py``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,13 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pipeline", help="batches/s, samples/s, wait share and transport overhead of Ray training",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--producers", default="1,2", help="comma-separated producer counts")
+    p.add_argument("--learners", default="1,2", help="comma-separated learner counts (learners, allreduce modes)")
+    p.add_argument("--allreduce-presets", default="flash-3M,flash-20M,flash-120M",
+                   help="model presets of the allreduce mode")
     p.add_argument("--seconds", type=float, default=10.0, help="measuring time per run")
     p.add_argument("--modes", default="synthetic,generator,transport",
-                   help="comma-separated subset of synthetic, generator, transport, sizing")
+                   help="comma-separated subset of synthetic, generator, transport, train, sizing, learners, "
+                        "allreduce")
     p.add_argument("--batch-size", type=int, default=None, help="samples per batch (default: the --preset's)")
     p.add_argument("--synthetic-mb", type=float, default=1.0, help="size of one synthetic batch")
     p.add_argument("--preset", default=DEFAULT_PRESET,
@@ -62,7 +68,7 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_bench)
 
 
-MODES = ("synthetic", "generator", "transport", "train", "sizing")
+MODES = ("synthetic", "generator", "transport", "train", "sizing", "learners", "allreduce")
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -100,15 +106,43 @@ def run_bench(args: argparse.Namespace) -> int:
         for row in rows:
             _append_jsonl(args, "sizing", row)
         modes.remove("sizing")
+    learners = [int(c) for c in str(args.learners).split(",") if c.strip()]
+    if ("learners" in modes or "allreduce" in modes) and (not learners or min(learners) < 1):
+        raise ValueError(f"--learners must list counts >= 1, got {args.learners!r}")
+    if "allreduce" in modes:
+        from .data_parallel import allreduce_rows, format_allreduce
+
+        rows = allreduce_rows([p.strip() for p in args.allreduce_presets.split(",") if p.strip()], learners,
+                              args.batch_size)
+        report["allreduce"] = rows
+        print(format_allreduce(rows), flush=True)
+        for row in rows:
+            _append_jsonl(args, "allreduce", row)
+        modes.remove("allreduce")
     if not modes:
         return _finish(args, report)
 
     from ..actors.launch import connect
 
     # The Trainer's progress lines would drown the table; the rates come from its metrics file instead.
-    report["cluster_resources"] = connect(max(counts) + args.trainer_cpus, log_to_driver=False)
+    cpus = max(counts) + args.trainer_cpus
+    if "learners" in modes:
+        cpus = max(cpus, max(learners) * (1 + args.trainer_cpus))
+    report["cluster_resources"] = connect(cpus, log_to_driver=False)
     if args.device == "cuda" and report["cluster_resources"].get("GPU", 0) < 1:
         raise ValueError("--device cuda: the Ray cluster has no GPU")
+    if "learners" in modes:
+        from .data_parallel import format_learners
+
+        rows = []
+        for n in learners:
+            rows.append(measure_learners(args, n, data))
+            _append_jsonl(args, "learners", rows[-1])
+        report["learners"] = rows
+        print(format_learners(rows), flush=True)
+        modes.remove("learners")
+        if not modes:
+            return _finish(args, report)
     results = []
     print(_header(), flush=True)
     for mode in modes:
@@ -167,6 +201,24 @@ def measure_pipeline(args, mode: str, producers: int, data) -> dict:
         steady = _steady(out_dir, args.warmup)
     return {"mode": mode, "feed": "pipeline", "producers": producers, **steady, "batch_mb": _batch_mb(source),
             "trainer_device": summary["trainer"].get("device")}
+
+
+def measure_learners(args, learners: int, data) -> dict:
+    """The group's steady samples/s with ``learners`` data-parallel learners on Ray Train."""
+    from ..actors.data_parallel import run_data_parallel
+    from ..actors.launch import TrainJob
+    from ..actors.sources import SourceSpec
+
+    source = SourceSpec(kind="replay", preset=data.preset, batch_size=data.batch_size, overrides=data.overrides)
+    with tempfile.TemporaryDirectory(prefix="lawfinder-bench-") as out_dir:
+        job = TrainJob(out_dir=out_dir, loop=_timed_loop(args.seconds, args.warmup), source=source,
+                       learner=_learner(args), producers=learners, learners=learners, ddp=True, depth=args.depth,
+                       trainer_cpus=args.trainer_cpus)
+        summary = run_data_parallel(job)
+        steady = _steady(out_dir, args.warmup)
+    return {"mode": "learners", "learners": learners, "samples_per_s": steady["samples_per_s"],
+            "steps_per_s": steady["batches_per_s"], "loop_s_per_step": steady.get("loop_s_per_step"),
+            "device": summary["trainer"].get("device")}
 
 
 def _learner(args):
