@@ -4,6 +4,8 @@
 #      eager for comparison, sl-XS and sl-M (our AdamCPR) — samples/s, tokens/s, MFU vs a matmul peak of this run;
 #   2. bench pipeline --device cuda --modes train: flash-3M fed by N generator producers vs fed from memory
 #      (samples/s, the trainer's wait share, producer-fed as a share of memory-fed);
+#   2b. bench train-step --ddp: the data-parallel learner's step (DistributedDataParallel, NCCL, a group of one) beside
+#      the plain step, flash-3M compiled (issue 31: no loss of samples/s);
 #   3. bench pipeline --modes sizing: producer cores per GPU per flash preset from the rates measured in 1 and this
 #      host's generator rate per core (the sl-* presets' scaling-laws generator first builds its exhaustive base set,
 #      minutes on a fresh machine, so it is left out here).
@@ -86,6 +88,8 @@ if [ "$SMOKE" = 1 ]; then
     # Same commands, tiny presets and short windows, on whatever this box is (the trainer stays on the CPU).
     step train-step 60 python3 -m lawfinder bench train-step --preset flash-tiny,sl-tiny --batch-size 16 \
         --n-points 64 --steps 5 --compile auto --jsonl "$RESULTS"
+    step train-step-ddp 40 python3 -m lawfinder bench train-step --preset flash-tiny --batch-size 16 \
+        --n-points 64 --steps 5 --compile auto --ddp --jsonl "$RESULTS"
     step pipeline 80 python3 -m lawfinder bench pipeline --modes train --preset flash-tiny --batch-size 16 \
         --producers 1 --seconds 10 --warmup 4 --set-data max_points=64 --jsonl "$RESULTS"
     step sizing 40 python3 -m lawfinder bench pipeline --modes sizing --sizing-presets flash-tiny \
@@ -97,6 +101,8 @@ else
         --compile on --steps 30 --jsonl "$RESULTS"
     step train-step-eager 60 python3 -m lawfinder bench train-step --preset flash-3M,sl-XS,sl-M --compile off \
         --steps 20 --jsonl "$RESULTS"
+    step train-step-ddp 60 python3 -m lawfinder bench train-step --preset flash-3M --compile on --steps 30 --ddp \
+        --jsonl "$RESULTS"
     step pipeline 200 python3 -m lawfinder bench pipeline --device cuda --modes train --preset flash-3M \
         --producers "$PRODUCERS" --trainer-cpus 2 --seconds 40 --warmup 50 --jsonl "$RESULTS"
     step sizing 30 python3 -m lawfinder bench pipeline --modes sizing --sizing-presets flash-3M,flash-20M,flash-120M \
@@ -108,7 +114,8 @@ import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 for r in rows:
     if r["benchmark"] == "train-step" and "samples_per_s" in r:
-        print(f"train-step {r['preset']:<11} compile {str(r['compile']):<5} {r['samples_per_s']:>9.0f} samples/s "
+        print(f"train-step {r['preset']:<11} compile {str(r['compile']):<5}{' ddp' if r.get('ddp') else '    '} "
+              f"{r['samples_per_s']:>9.0f} samples/s "
               f"MFU {100 * r['mfu']:5.1f} %  peak {r['peak_memory_mib']:.0f} MiB")
     elif r["benchmark"] == "train-step":
         print(f"train-step {r['preset']:<11} FAILED {r.get('error')}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import contextmanager, nullcontext
 
 
 def synthetic_batch(config, batch_size: int, n_points: int, seq_len: int, seed: int = 0) -> dict:
@@ -57,10 +58,7 @@ def matmul_peak(device, size: int | None = None, repeats: int = 10) -> dict:
 def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: int | None = None,
                          seq_len: int = 32, steps: int = 5, warmup: int | None = None, device: str = "auto",
                          compile: bool | None = None, grad_accum: int = 1, peak: dict | None = None,
-                         model_overrides: dict | None = None) -> dict:
-    import torch
-
-    from ..model.flops import check_flops
+                         model_overrides: dict | None = None, ddp: bool = False) -> dict:
     from ..model.presets import get
     from ..model.train import Trainer
 
@@ -75,6 +73,37 @@ def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: i
     train_config = record.train_config(batch_size, {"compile": compile, "grad_accum": grad_accum,
                                                     "max_steps": 10**6})
     trainer = Trainer.create(config, train_config, dev)
+    with group_of_one(dev) if ddp else nullcontext():
+        if ddp:
+            trainer.distribute()
+        row = _time_steps(trainer, config, dev, preset, batch_size, n_points, seq_len, steps, warmup, grad_accum,
+                          peak, train_config)
+    return {**row, "ddp": ddp}
+
+
+@contextmanager
+def group_of_one(device):
+    """A torch.distributed process group of this process alone (NCCL on a GPU, gloo on a CPU): the data-parallel
+    step's path with nobody to all-reduce with, to measure what DistributedDataParallel itself costs."""
+    import tempfile
+
+    import torch.distributed as dist
+
+    with tempfile.TemporaryDirectory(prefix="lawfinder-ddp-") as tmp:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", init_method=f"file://{tmp}/init",
+                                rank=0, world_size=1)
+        try:
+            yield
+        finally:
+            dist.destroy_process_group()
+
+
+def _time_steps(trainer, config, dev, preset, batch_size, n_points, seq_len, steps, warmup, grad_accum, peak,
+                train_config) -> dict:
+    import torch
+
+    from ..model.flops import check_flops
+
     warmup = warmup if warmup is not None else (3 if trainer.compiled else 1)
     batch = synthetic_batch(config, batch_size, n_points, seq_len)
     batch_dev = {k: v.to(dev) for k, v in batch.items()}
@@ -181,7 +210,7 @@ def format_table(report: dict) -> str:
     lines = [f"device {report['device']} (torch {report['torch']}), matmul peak {peak['flops_per_s']:.3e} FLOP/s "
              f"({peak['dtype']} {peak['size']}³, measured in this run)", header, "-" * len(header)]
     for r in report["results"]:
-        compiled = {True: "on", False: "off", None: "auto"}[r.get("compile")]
+        compiled = {True: "on", False: "off", None: "auto"}[r.get("compile")] + ("+ddp" if r.get("ddp") else "")
         if "error" in r:
             lines.append(f"{r['preset']:<11} {compiled:>7}  failed: {r['error']}")
             continue
@@ -219,7 +248,7 @@ def _train_step(args: argparse.Namespace) -> int:
 
     report = run_many(presets, COMPILE_CHOICES[args.compile], args.device, on_row=append,
                       batch_size=args.batch_size, n_points=args.n_points, seq_len=args.seq_len, steps=args.steps,
-                      warmup=args.warmup, grad_accum=args.grad_accum, model_overrides=overrides)
+                      warmup=args.warmup, grad_accum=args.grad_accum, model_overrides=overrides, ddp=args.ddp)
     print(format_table(report), flush=True)
     if args.out:
         _write_json(args.out, report)
@@ -244,6 +273,9 @@ def register_bench(sub) -> None:
                    help="ModelConfig field for every preset measured (e.g. the growing model: --preset flash-3M "
                         "--set-model d_model=128 --set-model n_heads=2 ...)")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    p.add_argument("--ddp", action="store_true",
+                   help="step through DistributedDataParallel in a group of one (NCCL on a GPU, gloo on a CPU): the "
+                        "data-parallel learner's path, to compare with the plain step")
     p.add_argument("--out", default=None, help="write the figures as JSON here")
     p.add_argument("--jsonl", default=None, help="append one JSON line per row here, as each is measured")
     p.set_defaults(func=_train_step)
