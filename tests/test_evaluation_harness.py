@@ -218,3 +218,14 @@ def test_results_page_renders_measured_and_quoted_parts(tmp_path):
     assert "## Planted check" in page and "| planted | default | float32 |" in page
     assert "reproduced exactly" in page
     assert "Published figures (quoted, not measured here)" in page and "arXiv 2602.08885" in page
+
+
+def test_bench_set_passes_regressor_arguments_and_names_unknown_ones():
+    from lawfinder.evaluation.cli import regressor_options
+    from lawfinder.evaluation.methods import make_method
+
+    options = regressor_options(["refine_share=0", "refine_top=2", "model_selection=accuracy"])
+    assert options == {"refine_share": 0, "refine_top": 2, "model_selection": "accuracy"}
+    assert make_method("lawfinder", options=options).options["refine_share"] == 0
+    with pytest.raises(ValueError, match="--set 'refine=1'"):
+        regressor_options(["refine=1"])

@@ -55,6 +55,25 @@ def test_cached_sampling_matches_full_recomputation(tiny):
     assert beam_search(model, memory, None, beam_width=1, max_len=12)[0] == expected
 
 
+def test_a_forced_prefix_is_kept_and_completed_as_the_model_would(tiny):
+    """Greedy completion of a prefix equals greedy decoding that reads the prefix token by token: the prefix is
+    decoded in one call, then the cache goes on from it."""
+    model, memory = tiny
+    prefix = _greedy_without_cache(model, memory, 12)[:3] or [5, 6, 7]
+    tokens = [BOS, *prefix]
+    for _ in range(12 - len(prefix)):
+        logits, _ = model.decode(torch.tensor([tokens]), memory)
+        nxt = int(logits[0, -1].argmax())
+        if nxt == EOS:
+            break
+        tokens.append(nxt)
+    got = sample(model, memory, None, n=4, max_len=12, top_k=1, batch_size=2, prefix=prefix)
+    assert got == [tokens[1:]] * 4
+    forced = sample(model, memory, None, n=6, max_len=12, batch_size=6, prefix=[7, 8],
+                    generator=torch.Generator().manual_seed(0))
+    assert all(row[:2] == [7, 8] for row in forced)
+
+
 def test_sampling_is_reproducible_and_batched(tiny):
     model, memory = tiny
     a = sample(model, memory, None, n=50, max_len=10, batch_size=16, generator=torch.Generator().manual_seed(1))

@@ -182,3 +182,50 @@ def test_the_search_knobs_are_regressor_arguments_grid_search_can_reach(monkeypa
     assert {s.fit_rows for s in seen} == {32} and search.best_score_ > 0.99
     with pytest.raises(ValueError, match="fit_rows must be a positive integer"):
         Regressor(fit_rows=0).fit(X, y)
+
+
+def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round():
+    """The model is asked to complete the first third and two thirds of the best formulas so far; its completions
+    join the round and are fitted like any candidate (here they finish the law the samples only began)."""
+    from lawfinder.inference.fitting import FitResult
+    from lawfinder.inference.search import refine_prefixes
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (80, 2))
+    y = np.sin(X[:, 0]) * X[:, 1] + X[:, 0]
+    asked = []
+
+    def refine(prefixes, deadline):
+        asked.append([list(p) for p in prefixes])
+        return [[*p, *rest] for p in prefixes
+                for rest in (["x1"], ["*", "sin", "x1", "x2"], ["x1", "*", "sin", "x1", "x2"])]
+
+    propose = lambda round_, deadline: [parse("x1 + x2"), parse("x1 + sin(x1)")]  # noqa: E731
+    plain = search(propose, X, y, None, FitConfig(), 0.05, seed=0, n_jobs=1, rounds=3)
+    refined = search(propose, X, y, None, FitConfig(), 0.05, seed=0, n_jobs=1, rounds=3, refine=refine)
+    assert len(asked) == 2                                  # rounds 2 and 3, not the first
+    assert ["+", "x1"] in asked[0]                          # a prefix of 'x1 + x2' (+ x1 x2), cut after 2 of 3 tokens
+    best = lambda out: min(r.fvu for r in out.results)      # noqa: E731
+    assert best(plain) > 1e-3 and best(refined) < 1e-12     # the completion 'x1 + sin(x1) * x2' is the law
+
+    formulas = {("+", "x1", "x2"): FitResult(["+", "x1", "x2"], [], 0.5, 1),
+                ("x1",): FitResult(["x1"], [], math.inf, 1),
+                ("*", "x1", "+", "x1", "x2"): FitResult(["*", "x1", "+", "x1", "x2"], [], 1e-3, 1)}
+    assert refine_prefixes(formulas, 0.05, top=1) == [["*"], ["*", "x1", "+"]]   # the best only; inf never
+    assert refine_prefixes(formulas, 0.05, top=5)[2:] == [["+"], ["+", "x1"]]
+
+
+def test_refinement_is_a_regressor_argument_that_can_be_turned_off(incline, monkeypatch):
+    from lawfinder.inference.proposal import ModelProposer
+
+    X, y = incline
+    calls = []
+    real = ModelProposer.complete
+    monkeypatch.setattr(ModelProposer, "complete", lambda self, *a: calls.append(a[3]) or real(self, *a))
+    Regressor(n_samples=64, n_rounds=2, n_jobs=1, random_state=0, refine_share=0.25, refine_top=2).fit(X, y)
+    assert len(calls) == 1 and calls[0] >= 1                # round 2 only; 16 completions over the prefixes
+    calls.clear()
+    Regressor(n_samples=64, n_rounds=2, n_jobs=1, random_state=0, refine_share=0).fit(X, y)
+    assert calls == []
+    with pytest.raises(ValueError, match="refine_share"):
+        Regressor(refine_share=-1).fit(X, y)

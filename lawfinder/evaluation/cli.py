@@ -5,6 +5,7 @@ into ``--out DIR``) and ``lawfinder bench fastsrb-page`` (re-measures the standa
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="torch device for the lawfinder model (default auto: CUDA when "
                    "there)")
     p.add_argument("--n-jobs", type=int, help="processes fitting constants per problem (default: all cores)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a lawfinder.Regressor argument for the lawfinder method, e.g. refine_share=0 (repeatable)")
     p.add_argument("--budget", action="append",
                    help="budgets: '16,64' for all methods or 'METHOD:10,50' for one (repeatable); lawfinder: "
                         "samples, pyoperon/gplearn: generations")
@@ -148,7 +151,9 @@ def run_fastsrb(args: argparse.Namespace) -> int:
     from .axis_sweeps import Selection, run_sweep, specs_for  # noqa: PLC0415
 
     names = [m.strip() for m in args.method.split(",") if m.strip()]
-    methods = {name: make_method(name, args.model, device=args.device, n_jobs=args.n_jobs) for name in names}
+    options = regressor_options(args.set)
+    methods = {name: make_method(name, args.model, device=args.device, n_jobs=args.n_jobs, options=options)
+               for name in names}
     budgets = parse_budgets(args.budget, names, args.seconds)
     config = preset(args.preset, precision=args.precision)
     specs = specs_for(args.sweep, names, budgets, args.precision, _floats(args.noise), _ints(args.points),
@@ -184,3 +189,25 @@ def run_page(args: argparse.Namespace) -> int:
                       datasets=args.datasets, seed=args.seed, only=args.only.split(",") if args.only else None)
     print(f"wrote {path}")
     return 0
+
+
+def regressor_options(texts: list[str]) -> dict:
+    """``--set NAME=VALUE`` texts -> Regressor keyword arguments, each VALUE read as JSON when it is (numbers,
+    true/false, null, lists) else kept as text; a NAME the Regressor does not take is a one-line error."""
+    import inspect
+
+    from ..inference.regressor import Regressor
+
+    known = set(inspect.signature(Regressor.__init__).parameters) - {"self", "model", "device", "n_jobs"}
+    out = {}
+    for text in texts:
+        name, sep, raw = text.partition("=")
+        name = name.strip()
+        if not sep or name not in known:
+            raise ValueError(f"--set {text!r}: expected NAME=VALUE with NAME a Regressor argument "
+                             f"({', '.join(sorted(known))})")
+        try:
+            out[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[name] = raw.strip()
+    return out

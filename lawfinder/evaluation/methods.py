@@ -98,15 +98,17 @@ DEFAULT_BUDGETS = {"lawfinder": 32, "pyoperon": 25, "gplearn": 10, "skeleton-ora
                    "constant": None}
 
 
-def make_method(name: str, model: str | None = None, device: str = "auto", n_jobs: int | None = None) -> Method:
+def make_method(name: str, model: str | None = None, device: str = "auto", n_jobs: int | None = None,
+                options: dict | None = None) -> Method:
     """A method by name (see ``METHOD_NAMES``); the GP baselines raise ``ValueError`` naming the missing extra.
-    ``device`` and ``n_jobs`` go to lawfinder's Regressor (the model's device; processes fitting constants)."""
+    ``device``, ``n_jobs`` and ``options`` (any other ``Regressor`` argument, e.g. ``refine_share``) go to
+    lawfinder's Regressor (the model's device; processes fitting constants)."""
     if name == "planted":
         return PlantedMethod()
     if name == "constant":
         return ConstantMethod()
     if name == "lawfinder":
-        return RegressorMethod(model=model, device=device, n_jobs=n_jobs)
+        return RegressorMethod(model=model, device=device, n_jobs=n_jobs, **(options or {}))
     if name == "skeleton-oracle":
         return SkeletonOracleMethod(n_jobs=n_jobs)
     if name in ("pyoperon", "gplearn"):

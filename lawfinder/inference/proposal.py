@@ -116,12 +116,16 @@ class ModelProposer:
         self.deadline = deadline
         self.banned_tokens = tuple(banned_tokens)  # operators the user's constraints rule out: never sampled
 
-    def __call__(self, X: np.ndarray, y: np.ndarray) -> list[list[str]]:
+    def _read(self, X: np.ndarray, y: np.ndarray) -> dict:
+        """The model's reading of one table (encoder memory, masks, banned ids), kept for the next call on the same
+        arrays: a refinement round completes prefixes on the data the first round encoded."""
+        # A table larger than the model reads is subsampled anew each round (the round's seed), as it always was.
+        key = (id(X), id(y), X.shape, self.banned_tokens, self.seed if X.shape[0] > self.config.max_points else None)
+        if getattr(self, "_reading", None) is not None and self._reading["key"] == key:
+            return self._reading
         import torch
 
         from ..model import get_tokenizer
-        from ..simplipy.latex_tokens import parse_latex_tokens
-        from .sampling import beam_search, sample
 
         cfg = self.config
         rng = np.random.default_rng(self.seed)
@@ -138,16 +142,60 @@ class ModelProposer:
         with torch.no_grad():
             memory = self.model.encode(Xt, yt, point_mask, variable_mask)
         memory_mask = self.model.memory_mask(point_mask) if hasattr(self.model, "memory_mask") else None
-        max_len = min(cfg.max_length, self.model.config.max_len - 1)
         tokenizer = get_tokenizer(self.model.config.tokenizer)
         extra = [tokenizer.index[t] for t in self.banned_tokens if t in tokenizer.index]
         banned = torch.tensor(banned_ids(tokenizer, X.shape[1]) + extra, dtype=torch.long, device=device)
+        self._reading = {"key": key, "memory": memory, "memory_mask": memory_mask, "tokenizer": tokenizer,
+                         "banned": banned, "device": device,
+                         "max_len": min(cfg.max_length, self.model.config.max_len - 1)}
+        return self._reading
+
+    def __call__(self, X: np.ndarray, y: np.ndarray) -> list[list[str]]:
+        import torch
+
+        from .sampling import beam_search, sample
+
+        cfg, r = self.config, self._read(X, y)
         if cfg.beam_width:
-            ids = beam_search(self.model, memory, memory_mask, cfg.beam_width, max_len, banned)
+            ids = beam_search(self.model, r["memory"], r["memory_mask"], cfg.beam_width, r["max_len"], r["banned"])
         else:
-            generator = torch.Generator(device=device).manual_seed(self.seed)
-            ids = sample(self.model, memory, memory_mask, cfg.n_samples, max_len, cfg.temperature, cfg.top_k,
-                         cfg.top_p, cfg.batch_size, generator, self.deadline, banned)
+            generator = torch.Generator(device=r["device"]).manual_seed(self.seed)
+            ids = sample(self.model, r["memory"], r["memory_mask"], cfg.n_samples, r["max_len"], cfg.temperature,
+                         cfg.top_k, cfg.top_p, cfg.batch_size, generator, self.deadline, r["banned"])
+        return self._decoded(ids, r["tokenizer"])
+
+    def complete(self, X: np.ndarray, y: np.ndarray, prefixes: Sequence[Sequence[str]], n_each: int) -> list:
+        """``n_each`` completions by the model of each prefix (prefix tokens, e.g. the first tokens of a good
+        candidate): the model proposes the rest of a formula whose beginning already fits. A prefix the
+        vocabulary cannot spell (a number other than its literals becomes ``<constant>``) or that fills the
+        length is skipped."""
+        import torch
+
+        from ..model.tokenizer import constantify_numbers
+        from .sampling import sample
+
+        cfg, r = self.config, self._read(X, y)
+        tokenizer = r["tokenizer"]
+        if tokenizer.name != "prefix" or n_each < 1:
+            return []
+        generator = torch.Generator(device=r["device"]).manual_seed(self.seed)
+        out: list[list[str]] = []
+        for prefix in prefixes:
+            try:
+                ids = tokenizer.encode(constantify_numbers(list(prefix), tokenizer), add_special=False)
+            except ValueError:
+                continue
+            if not ids or len(ids) >= r["max_len"]:
+                continue
+            rows = sample(self.model, r["memory"], r["memory_mask"], n_each, r["max_len"], cfg.temperature,
+                          cfg.top_k, cfg.top_p, cfg.batch_size, generator, self.deadline, r["banned"], prefix=ids)
+            out.extend(self._decoded(rows, tokenizer))
+        return out
+
+    @staticmethod
+    def _decoded(ids: list[list[int]], tokenizer) -> list[list[str]]:
+        from ..simplipy.latex_tokens import parse_latex_tokens
+
         out = []
         for row in ids:
             tokens = tokenizer.decode(row)
@@ -158,7 +206,6 @@ class ModelProposer:
                     continue  # not a well-formed formula: dropped like any invalid sample
             out.append(tokens)
         return out
-
 
 
 def in_rounds(proposer: ModelProposer, X: np.ndarray, y: np.ndarray) -> Callable[[int, float | None], list]:

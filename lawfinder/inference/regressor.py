@@ -22,8 +22,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier
-from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, SCREEN_KEEP, SCREEN_MIN,
-                       SCREEN_ROWS)
+from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, REFINE_SHARE, REFINE_TOP,
+                       SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
 from .equation import Equation
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
@@ -56,6 +56,9 @@ class Regressor(RegressorMixin, BaseEstimator):
                   constants fitted on at most ``fit_rows`` rows, the ``finalists`` best scored on every row and
                   snapped, rounds of more than ``screen_min`` candidates screened on ``screen_rows`` rows with only
                   ``screen_keep`` refitted in full (defaults in ``inference/defaults.py``)
+    refine_share, refine_top   refinement guided by the model: from the second round on (a time budget or
+                  n_rounds > 1), the model also completes the first third and two thirds of the ``refine_top`` best
+                  formulas so far, ``refine_share`` x n_samples completions per round (0: off)
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -91,7 +94,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                  unary_operators: Sequence[str] | None = None, maxsize: int | None = None,
                  nested_constraints: dict | None = None, required_variables: Sequence[str] | None = None,
                  fit_rows: int = FIT_ROWS, finalists: int = FINALISTS, screen_min: int = SCREEN_MIN,
-                 screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS):
+                 screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS, refine_share: float = REFINE_SHARE,
+                 refine_top: int = REFINE_TOP):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -124,6 +128,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.screen_min = screen_min
         self.screen_keep = screen_keep
         self.screen_rows = screen_rows
+        self.refine_share = refine_share
+        self.refine_top = refine_top
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -177,9 +183,10 @@ class Regressor(RegressorMixin, BaseEstimator):
             warnings.warn(warning, stacklevel=2)
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
-            outcome = search(self._round_proposer(X, y, seed, constraints), X, y, simplifier,
+            propose, refine = self._round_proposer(X, y, seed, constraints)
+            outcome = search(propose, X, y, simplifier,
                              FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, self.time_budget,
-                             started, self.n_rounds, resume, w, accept, self._search_config())
+                             started, self.n_rounds, resume, w, accept, settings=self._search_config(), refine=refine)
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
             # Snapping and simplifying the finalists can write another form: every kept formula keeps the constraints.
             results = [r for r in outcome.results if accept is None or accept(r.tokens)]
@@ -283,6 +290,9 @@ class Regressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.n_rounds is not None and (not isinstance(self.n_rounds, (int, np.integer)) or self.n_rounds < 1):
             raise ValueError(f"n_rounds must be a positive integer or None, got {self.n_rounds!r}")
+        if not (isinstance(self.refine_share, (int, float)) and math.isfinite(self.refine_share)
+                and self.refine_share >= 0):
+            raise ValueError(f"refine_share must be a finite number >= 0, got {self.refine_share!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be a positive number of seconds or None, got {self.time_budget!r}")
         if not (isinstance(self.parsimony, (int, float)) and math.isfinite(self.parsimony) and self.parsimony >= 0):
@@ -302,7 +312,8 @@ class Regressor(RegressorMixin, BaseEstimator):
     def _search_config(self):
         from .search import SearchConfig
 
-        return SearchConfig(self.fit_rows, self.finalists, self.screen_min, self.screen_keep, self.screen_rows)
+        return SearchConfig(self.fit_rows, self.finalists, self.screen_min, self.screen_keep, self.screen_rows,
+                            self.refine_top)
 
     def _constraints(self, names: Sequence[str]):
         from .constraints import Constraints
@@ -311,16 +322,24 @@ class Regressor(RegressorMixin, BaseEstimator):
                                        self.nested_constraints, self.required_variables, names)
 
     def _round_proposer(self, X: np.ndarray, y: np.ndarray, seed: int, constraints=None):
-        """``propose(round, deadline)`` for ``search``: the user's proposer as it is, or the model, reseeded (and
-        never sampling an operator the constraints rule out)."""
+        """``(propose(round, deadline), refine)`` for ``search``: the user's proposer as it is (no refinement), or the
+        model, reseeded (and never sampling an operator the constraints rule out), whose ``refine(prefixes,
+        deadline)`` completes the best formulas' prefixes with ``refine_share`` of ``n_samples`` per round."""
         if self.proposer is not None:
-            return lambda round_, deadline: self.proposer(X, y)
+            return (lambda round_, deadline: self.proposer(X, y)), None
         from .proposal import ModelProposer, in_rounds
 
         proposer = self._model_proposer(X.shape[1], seed, None)
         if constraints is not None and isinstance(proposer, ModelProposer):
             proposer.banned_tokens = tuple(constraints.banned_tokens())
-        return in_rounds(proposer, X, y)
+        if not isinstance(proposer, ModelProposer) or self.refine_share <= 0 or self.beam_width:
+            return in_rounds(proposer, X, y), None
+
+        def refine(prefixes, deadline):
+            n_each = max(1, round(self.refine_share * self.n_samples / max(1, len(prefixes))))
+            return proposer.complete(X, y, prefixes, n_each)
+
+        return in_rounds(proposer, X, y), refine
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load

@@ -11,7 +11,7 @@ parse as an expression).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -63,9 +63,10 @@ def select_rows(cache: dict[str, Any], rows: torch.Tensor) -> dict[str, Any]:
 def sample(model, memory: torch.Tensor, memory_mask: torch.Tensor | None, n: int, max_len: int = 64,
            temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None, batch_size: int = 128,
            generator: torch.Generator | None = None, deadline: float | None = None,
-           banned: torch.Tensor | None = None) -> list[list[int]]:
+           banned: torch.Tensor | None = None, prefix: Sequence[int] = ()) -> list[list[int]]:
     """``n`` sequences sampled for one data set (``memory`` (1, M, D)), in batches of ``batch_size``; token ids in
-    ``banned`` are never drawn.
+    ``banned`` are never drawn. With a ``prefix`` every sequence starts with those ids (given, not drawn) and the
+    model completes it: the refinement's "keep the first k tokens of a good candidate".
 
     Once ``time.time()`` passes ``deadline`` no new batch starts and the running one stops at its next step, keeping
     the sequences already finished, so fewer than ``n`` may come back."""
@@ -74,20 +75,27 @@ def sample(model, memory: torch.Tensor, memory_mask: torch.Tensor | None, n: int
     out: list[list[int]] = []
     while len(out) < n and (deadline is None or time.time() < deadline):
         out.extend(_sample_batch(model, memory, memory_mask, min(batch_size, n - len(out)), max_len, temperature,
-                                 top_k, top_p, generator, banned, deadline))
+                                 top_k, top_p, generator, banned, deadline, prefix))
     return out
 
 
 def _sample_batch(model, memory, memory_mask, b, max_len, temperature, top_k, top_p, generator,
-                  banned, deadline: float | None = None) -> list[list[int]]:
+                  banned, deadline: float | None = None, prefix: Sequence[int] = ()) -> list[list[int]]:
     device = memory.device
-    # Every row starts from <bos> on the same data: run that step once and broadcast its cache to the b rows.
-    logits, cache = model.decode(torch.full((1, 1), BOS, dtype=torch.long, device=device), memory, memory_mask)
-    logits, cache = logits.expand(b, -1, -1), select_rows(cache, torch.zeros(b, dtype=torch.long, device=device))
+    prefix = list(prefix)
+    if len(prefix) >= max_len:
+        return []
+    # Every row starts from <bos> (and the prefix) on the same data: run that once and broadcast its cache to b rows.
+    start = torch.tensor([[BOS, *prefix]], dtype=torch.long, device=device)
+    logits, cache = model.decode(start, memory, memory_mask)
+    logits, cache = logits[:, -1:].expand(b, -1, -1), select_rows(cache, torch.zeros(b, dtype=torch.long,
+                                                                                     device=device))
     written = torch.zeros((b, max_len), dtype=torch.long, device=device)
+    if prefix:
+        written[:, :len(prefix)] = start[0, 1:]
     lengths = torch.full((b,), max_len, dtype=torch.long)
     active = torch.arange(b, device=device)  # batch rows still writing, in cache order
-    for step in range(max_len):
+    for step in range(len(prefix), max_len):
         step_logits = filter_logits(ban(logits[:, -1].float(), banned) / temperature, top_k, top_p)
         probs = torch.softmax(step_logits, dim=-1)
         nxt = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (A,)

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .candidates import prepare_candidates
-from .defaults import FINALISTS, FIT_ROWS, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
+from .defaults import FINALISTS, FIT_ROWS, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
 from .fitting import (FitConfig, FitResult, backend, fit_all, fvu_at, normalized_weights, snap, subsample,
                       weighted_var)
 from .ranking import FVU_FLOOR, complexity, rank_order, score
@@ -56,9 +56,10 @@ class SearchConfig:
     screen_min: int = SCREEN_MIN      # a round with more new candidates than this is screened first
     screen_keep: int = SCREEN_KEEP    # ... and only this many of them get the full restarts
     screen_rows: int = SCREEN_ROWS    # rows the screening fits see
+    refine_top: int = REFINE_TOP      # the best formulas whose prefixes the model completes (with a refiner)
 
     def __post_init__(self):
-        for name in ("fit_rows", "finalists", "screen_min", "screen_keep", "screen_rows"):
+        for name in ("fit_rows", "finalists", "screen_min", "screen_keep", "screen_rows", "refine_top"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -102,6 +103,22 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
     return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
 
 
+def refine_prefixes(by_formula: dict, parsimony: float, top: int) -> list[list[str]]:
+    """Prefixes of the ``top`` best-scoring formulas so far, cut after a third and after two thirds of their tokens
+    (each at least one token and short of the whole), best formula first, without repeats: what the model is asked
+    to complete in a refinement round."""
+    ranked = sorted((r for r in by_formula.values() if math.isfinite(r.fvu)),
+                    key=lambda r: score(r.fvu, complexity(r.tokens), parsimony))
+    out: list[list[str]] = []
+    for r in ranked[:top]:
+        n = len(r.tokens)
+        for cut in sorted({max(1, n // 3), max(1, (2 * n) // 3)}):
+            prefix = list(r.tokens[:cut])
+            if cut < n and prefix not in out:
+                out.append(prefix)
+    return out
+
+
 def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float, w: np.ndarray | None = None) -> FitResult:
     """``r`` with its FVU measured on ``(X, y)`` at its fitted constants (no refit)."""
     with np.errstate(all="ignore"):
@@ -130,7 +147,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
            time_budget: float | None = None, started: float | None = None, rounds: int | None = None,
            resume: SearchState | None = None, w: np.ndarray | None = None,
            accept: Callable[[list[str]], bool] | None = None,
-           settings: SearchConfig | None = None) -> SearchOutcome:
+           settings: SearchConfig | None = None,
+           refine: Callable[[list[list[str]], float | None], list[list[str]]] | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
     ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
@@ -138,7 +156,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     earlier call's ``outcome.state`` on the same data: its formulas compete, its skeletons are not fitted again and
     the rounds (and so the proposals' and fits' seeds) continue where it stopped. ``w`` (n,) positive row weights
     make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted;
-    ``settings`` bound the work on big tables and rounds (``SearchConfig``).
+    ``settings`` bound the work on big tables and rounds (``SearchConfig``). ``refine(prefixes, deadline)`` (the
+    model completing the prefixes of the best formulas so far, ``refine_prefixes``) adds to every round after the
+    first, sharing its deadline.
     Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""
     start = time.time() if started is None else started
@@ -155,6 +175,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     first_round = out.rounds
     while True:
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
+        if refine is not None and out.rounds > 0 and by_formula:
+            prefixes = refine_prefixes(by_formula, parsimony, settings.refine_top)
+            raw += [list(t) for t in refine(prefixes, work_deadline)] if prefixes else []
         out.rounds += 1
         out.proposed += len(raw)
         prepared = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y) if tuple(c) not in seen]
