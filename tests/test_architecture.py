@@ -257,3 +257,19 @@ def test_the_package_points_at_nothing_outside_the_repository():
              for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if "../shared" in line or '"shared"' in line]
     assert not found, f"paths outside the repository: {found}"
+
+
+def test_docs_and_package_docstrings_name_only_files_that_exist():
+    """Every ``something.py`` a doc or a package's docstring names is a file of the repository (at that path, or
+    ending with it): a rename that forgets a mention fails here."""
+    files = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.py")
+             if not any(part in (".git", "build", ".hypothesis") for part in p.parts)]
+
+    def exists(ref: str) -> bool:
+        return any(f == ref or f.endswith("/" + ref) for f in files)
+
+    texts = {p: p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]}
+    texts.update({p: p.read_text(encoding="utf-8") for p in (ROOT / "lawfinder").rglob("__init__.py")})
+    missing = [f"{p.relative_to(ROOT)}: {ref}" for p, text in texts.items()
+               for ref in sorted(set(re.findall(r"``?([A-Za-z_][\w/]*\.py)``?", text))) if not exists(ref)]
+    assert not missing, "named but not in the repository:\n" + "\n".join(missing)

@@ -150,6 +150,8 @@ def render(docs: Path) -> str:
                       "so physical constants (c², ħ, k_B, ε₀) are reached; what remains is the float32 data (the true "
                       "formula misses B1 and II.11.28 too), cancellation in exp(x) - 1 at x ~ 1e-12 (I.41.16), "
                       "oscillating sin² fits (I.30.3) and local minima of rational forms (B10, B3).", ""]
+        for note in document.get("notes", []):   # what a hand-made comparison says about its rows
+            lines += [note, ""]
         for image in document.get("images", []):
             lines += [f"![{image}](images/{image})", ""]
     lines += published_beside(docs)

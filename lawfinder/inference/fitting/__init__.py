@@ -5,7 +5,7 @@ decides where (``dispatch.py``: in this process, in forked worker processes, or 
 ``ray_pool.py``, in chunks cut by ``chunks.py``), with the same restarts wherever they run. One candidate's fit is
 ``constants.py`` (``fit_constants``): linear constants by least squares (``separable.py``, variable projection), the
 others by Levenberg–Marquardt from starts over many decades (``starts.py``). ``snapping.py`` then tries near-integer
-and short decimal constants of the best few as literals. The search (``inference/search.py``) is the only caller
+and short decimal constants of the best few as literals. The search (``lawfinder/inference/search.py``) is the only caller
 of ``fit_all``; the rest of ``inference`` reads results (``FitResult``) and the helpers below.
 
 Inside the package the imports run one way: dispatch -> ray_pool -> chunks; dispatch, ray_pool, snapping ->
