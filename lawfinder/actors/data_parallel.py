@@ -89,23 +89,21 @@ def run_data_parallel(job) -> dict:
     from ray.train.torch import TorchConfig, TorchTrainer
 
     from .checkpoints import check_writable, next_launch
-    from .launch import capacity_warnings, connect, health, joins_cluster, last_error_line
-    from .placement import learner_scaling, producer_options, producer_shares
-    from .producer import Producer
+    from .launch import (capacity_warnings, connect, cpus_needed, health, joins_cluster, last_error_line,
+                         start_producers)
+    from .placement import learner_scaling, producer_shares
 
     producer_shares(job.producers, job.learners)   # refuses too few producers before Ray starts
     if not joins_cluster():
         check_writable(job.out_dir)
-    connect(job.producers * job.producer_cpus + job.learners * job.trainer_cpus)
+    connect(cpus_needed(job))
     resources = ray.cluster_resources()
     for warning in capacity_warnings(job, resources):
         print(f"lawfinder: warning: {warning}", file=sys.stderr)
     scaling = learner_scaling(resources, job.learners, job.trainer_cpus)
     # The launch counter lives in the run directory, which every learner reads: on a cluster, shared storage.
     launch = next_launch(job.out_dir)
-    producer_class = ray.remote(Producer).options(
-        **producer_options(resources, job.producer_cpus, job.producer_max_restarts))
-    producers = [producer_class.remote(job.source, job.seed, index, launch) for index in range(job.producers)]
+    producers = start_producers(job, resources, launch)
     summary_path = Path(job.out_dir) / SUMMARY_FILE
     summary_path.unlink(missing_ok=True)
     trainer = TorchTrainer(

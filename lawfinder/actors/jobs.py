@@ -7,7 +7,7 @@ from .launch import TrainJob, run_job
 
 
 def run(job: TrainJob) -> dict:
-    if job.learners > 1 or job.ddp:
+    if job.data_parallel:
         from .data_parallel import run_data_parallel
 
         return run_data_parallel(job)

@@ -32,6 +32,11 @@ class TrainJob:
     producer_max_restarts: int = 16
     trainer_max_restarts: int = 4
 
+    @property
+    def data_parallel(self) -> bool:
+        """Whether the job runs as a Ray Train group of learners (``data_parallel.py``) rather than one trainer."""
+        return self.learners > 1 or self.ddp
+
     def record(self) -> dict:
         """The whole run as one plain record: loop, data source, the learner's resolved model and training configs,
         producers and resources. ``lawfinder train`` prints it and saves it beside the checkpoints (``job.json``)."""
@@ -78,7 +83,6 @@ def start(job: TrainJob) -> Launched:
     """Create the Trainer (it resumes on its own), count this launch, then create the Producers on fresh streams."""
     import ray
 
-    from .producer import Producer
     from .trainer import TrainerActor
 
     resources = ray.cluster_resources()
@@ -92,10 +96,18 @@ def start(job: TrainJob) -> Launched:
     except ray.exceptions.RayActorError as error:
         # The trainer could not start (e.g. --out not writable on its node): its own one-line reason, not Ray's page.
         raise ValueError(f"the trainer actor could not start: {last_error_line(error)}") from None
+    return Launched(trainer, start_producers(job, resources, launch), launch)
+
+
+def start_producers(job: TrainJob, resources: dict, launch: int) -> list:
+    """The job's Producer actors, on fresh streams for this launch (the single trainer's and the learners')."""
+    import ray
+
+    from .producer import Producer
+
     producer_class = ray.remote(Producer).options(
         **producer_options(resources, job.producer_cpus, job.producer_max_restarts))
-    producers = [producer_class.remote(job.source, job.seed, index, launch) for index in range(job.producers)]
-    return Launched(trainer, producers, launch)
+    return [producer_class.remote(job.source, job.seed, index, launch) for index in range(job.producers)]
 
 
 def finish(launched: Launched, job: TrainJob) -> dict:
@@ -132,7 +144,7 @@ def run_job(job: TrainJob) -> dict:
     # Here the driver shares the trainer's disk; on a cluster the trainer checks on its own node as it starts.
     if not joins_cluster():
         check_writable(job.out_dir)
-    if job.learners > 1 or job.ddp:
+    if job.data_parallel:
         raise ValueError("run_job runs one trainer actor; a job with learners goes to actors.jobs.run")
     connect(cpus_needed(job))
     launched = start(job)
