@@ -1,27 +1,46 @@
-"""Near-integer constants become literals only when the snapped formula scores no worse; other constants are written
-with the fewest digits that keep the fit."""
+"""Constants become the simple values they stand for (integers, small fractions, multiples of pi) only when the data
+cannot tell the difference; other constants are written with the fewest digits that keep the fit."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lawfinder import Regressor
 from lawfinder.inference.fitting import FitResult
-from lawfinder.inference.fitting.snapping import shortest_decimals, snap_targets, snapped_skeleton
+from lawfinder.inference.fitting.snapping import (allowance, keeps_fit, shortest_decimals, snap_options,
+                                                  with_value)
 
 
-def test_snap_targets_only_near_integers():
-    assert snap_targets(2.0000000001) == 2.0
-    assert snap_targets(-3.0000001) == -3.0
-    assert snap_targets(1.5) is None
-    assert snap_targets(1.001) is None
-    assert snap_targets(1e14 + 0.3) is None  # a large float is near an integer only by its size
+def test_snap_options_are_simple_values_near_the_constant_simplest_first():
+    assert snap_options(2.0000000001) == [(2.0, ["2"])]
+    assert snap_options(-3.0000001) == [(-3.0, ["-3"])]
+    assert snap_options(0.4993) == [(0.5, ["0.5"])]
+    assert snap_options(6.2797) == [(2 * np.pi, ["*", "2", "pi"])]
+    assert snap_options(3.1416) == [(np.pi, ["pi"])]
+    assert snap_options(0.0796) == [(0.25 / np.pi, ["/", "0.25", "pi"])]
+    assert snap_options(1.5)[0] == (1.5, ["1.5"])
+    assert snap_options(0.45) == []                # 5% from 0.5: outside the window
+    assert snap_options(1e14 + 0.3) == []          # a large float is near an integer only by its size
+    assert snap_options(float("nan")) == []
+    assert snap_options(1e-9) == [(0.0, ["0"])] and snap_options(1e-9, zero=False) == []
 
 
-def test_snapped_skeleton_writes_literals_in_order():
+def test_with_value_replaces_the_nth_constant():
     tokens = ["+", "*", "<constant>", "x1", "<constant>"]
-    assert snapped_skeleton(tokens, [1.0000000001, 0.37]) == ["+", "*", "1", "x1", "<constant>"]
-    assert snapped_skeleton(tokens, [0.5, 0.37]) is None
+    assert with_value(tokens, 0, ["2"]) == ["+", "*", "2", "x1", "<constant>"]
+    assert with_value(tokens, 1, ["*", "2", "pi"]) == ["+", "*", "<constant>", "x1", "*", "2", "pi"]
+
+
+def test_keeps_fit_allows_what_the_noise_hides_and_nothing_more():
+    old = FitResult(["*", "<constant>", "x1"], [0.4993], 1e-4)
+    assert keeps_fit(old, FitResult(["*", "0.5", "x1"], [], 1e-4 * 1.001), 0.05, 512)     # within BIC's allowance
+    assert not keeps_fit(old, FitResult(["*", "0.5", "x1"], [], 1e-4 * 1.05), 0.05, 512)  # the data see 5%
+    clean = FitResult(["*", "<constant>", "x1"], [1.0000001], 1e-30)
+    assert not keeps_fit(clean, FitResult(["x1"], [], 1e-14 * 3), 0.05, 512)             # exact data: no slack
+    assert keeps_fit(clean, FitResult(["x1"], [], 1e-20), 0.05, 512)                      # shorter and exact
+    assert allowance(1, 512) == pytest.approx(np.exp(np.log(512) / 512))
+    assert allowance(0, 512) == 1.0
 
 
 def _incline(n=200):
@@ -70,3 +89,27 @@ def test_a_snap_that_costs_accuracy_is_refused():
     model = Regressor(proposer=_proposer(["*", "<constant>", "x1"]), random_state=0).fit(X, y)
     assert model.best_.skeleton == ("*", "<constant>", "x1")
     assert abs(model.best_.constants[0] - 1.0000001) < 1e-12
+
+
+def _noisy_law(constant, eta, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0.5, 3.0, size=(512, 2))
+    y = constant * X[:, 0] * X[:, 1] ** 2
+    return X, y + eta * np.std(y) * rng.standard_normal(y.shape)
+
+
+@pytest.mark.parametrize("constant", [0.5, 2 * np.pi, 0.25 / np.pi, 3.0])
+@pytest.mark.parametrize("eta", [0.0, 1e-3, 1e-2])
+def test_on_noisy_data_a_constant_becomes_the_simple_value_it_stands_for(constant, eta):
+    X, y = _noisy_law(constant, eta, seed=3)
+    model = Regressor(proposer=_proposer(["*", "<constant>", "*", "x1", "pow2", "x2"]), random_state=0).fit(X, y)
+    assert model.best_.constants == ()
+    clean = constant * X[:, 0] * X[:, 1] ** 2
+    assert np.allclose(model.predict(X), clean, rtol=1e-12)
+
+
+@pytest.mark.parametrize("eta", [1e-3, 1e-2])
+def test_on_noisy_data_a_constant_the_data_tell_apart_is_kept(eta):
+    X, y = _noisy_law(0.495, eta, seed=4)  # 1% from 0.5 (in the window): 20 standard errors at 1% noise
+    model = Regressor(proposer=_proposer(["*", "<constant>", "*", "x1", "pow2", "x2"]), random_state=0).fit(X, y)
+    assert len(model.best_.constants) == 1 and abs(model.best_.constants[0] - 0.495) < 2e-3

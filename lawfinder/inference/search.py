@@ -26,8 +26,8 @@ import numpy as np
 
 from .candidates import prepare_candidates
 from .defaults import FINALISTS, FIT_ROWS, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
-from .fitting import (FitConfig, FitResult, backend, fit_all, fvu_at, normalized_weights, snap, subsample,
-                      weighted_var)
+from .fitting import (FitConfig, FitResult, backend, effective_rows, fit_all, fvu_at, keeps_fit, normalized_weights,
+                      snap, subsample, weighted_var)
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from ..simplipy import CONSTANT
 
@@ -225,8 +225,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
 def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bool, simplifier: Callable | None,
              config: FitConfig, parsimony: float, seed: int, deadline: float | None,
              w: np.ndarray | None = None, settings: SearchConfig = SearchConfig()) -> list[FitResult]:
-    """The ``settings.finalists`` best: FVU on every row (when fitted on a subsample), then near-integer constants snapped
-    when that scores no worse. Each formula kept once, at its best fit."""
+    """The ``settings.finalists`` best: FVU on every row (when fitted on a subsample), then constants snapped to the
+    simple values they stand for when the data cannot tell the difference (``fitting.snapping``). Each formula kept
+    once, at its best fit."""
     order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
     results = list(results)
     var_y = weighted_var(y, w)
@@ -242,8 +243,7 @@ def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bo
         snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng, ws)
         if snapped is not r and rescore:
             snapped = rescored(snapped, X, y, var_y, w)
-            if score(snapped.fvu, complexity(snapped.tokens), parsimony) > score(r.fvu, complexity(r.tokens),
-                                                                               parsimony):
+            if not keeps_fit(r, snapped, parsimony, effective_rows(y.shape[0], w)):
                 snapped = r
         results[i] = snapped
     best: dict[tuple, FitResult] = {}

@@ -1,15 +1,25 @@
-"""Snapping fitted constants to the integers they stand for: ``1.0000000002 * (I * R)`` becomes ``I * R``; and
-writing every remaining constant with the fewest significant digits that keep its fit (``9.810000000000004`` prints
-as ``9.81``).
+"""Snapping fitted constants to the simple values they stand for: ``1.0000000002 * (I * R)`` becomes ``I * R``, and
+on noisy data ``0.4993 * m * v**2`` becomes ``0.5 * m * v**2`` and ``6.2797 * r`` becomes ``2 * pi * r``; then writing
+every remaining constant with the fewest significant digits that keep its fit (``9.810000000000004`` prints as
+``9.81``).
 
-LM returns a constant as a float even when the law holds an exact integer (or a factor of one). After ranking, the
-best few equations try each such constant as a literal, simplify, refit whatever constants remain, and keep the
-snapped form only when the Flash-ANSR score (log10 FVU + parsimony · length) improves, or stays equal with a
-shorter formula, or the shorter formula is still exact (``SNAP_EXACT_FVU``); a snap that costs accuracy is refused.
+LM returns a constant as a float even when the law holds an exact number. After ranking, each of the best few
+equations tries its constants one at a time as the simple values near them (``snap_options``: integers, halves,
+thirds, quarters, and those times or over pi, simplest first, within ``SNAP_WINDOW``), simplifies, refits whatever
+constants remain, and keeps the snapped form when ``keeps_fit`` says the data cannot tell it from the fitted one:
+
+- it scores better (Flash-ANSR's log10 FVU + parsimony · length), or equal and shorter, or is shorter and exact; or
+- it removed constants and its FVU grew by no more than the Bayesian information criterion allows for them
+  (``n ln(FVU_new / FVU_old) <= removed · ln n``): on noisy data a constant's last digits are noise, and fixing it at
+  the value it stands for costs less than a free parameter is worth. On clean data a fit is exact to rounding, any
+  wrong value multiplies the FVU by orders of magnitude, and the criterion refuses it.
+
+A snap that costs accuracy the data can see is refused.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 import numpy as np
@@ -20,41 +30,91 @@ from ...simplipy import compile as compile_tokens
 from .constants import FitConfig, FitResult, fit_constants, fvu_of, normalized_weights, weighted_var
 from ..ranking import complexity, score
 
-SNAP_RTOL = 1e-6  # a constant within this relative distance of an integer is tried as that integer
-# Beyond this every float is within SNAP_RTOL of an integer (1e14 "is" 100000000000000): not a snap, only noise.
+# A constant within this relative distance (of max(1, |value|)) of a simple value is tried as that value; whether the
+# snap is kept is for keeps_fit to say, so the window only bounds the work.
+SNAP_WINDOW = 0.01
+DENOMINATORS = (1, 2, 3, 4)  # simple values: n/q for these q, alone, times pi, or over pi ...
+MAX_NUMERATOR = 16           # ... with |n| at most this, except plain integers (up to SNAP_MAX)
+# Beyond this every float is near an integer (1e14 "is" 100000000000000): not a snap, only noise.
 SNAP_MAX = 1e4
 # A snapped form this exact is as good as any: on float32 data FVUs below it are rounding noise, not accuracy.
 SNAP_EXACT_FVU = 1e-14
+# A trial is refitted only when fixing the constant, the others unchanged, raises the FVU by at most this many times
+# the criterion's allowance: a cheap look that spares refits of hopeless snaps.
+PRECHECK_SLACK = 20.0
+SNAP_TRIALS = 8  # refits one formula may spend on snapping
 # A shorter decimal may raise the FVU by this relative share (or up to SNAP_EXACT_FVU): far below any difference
 # between candidates, so only digits that carry no information are dropped.
 DECIMAL_RTOL = 1e-9
 
 
-def snap_targets(value: float, rtol: float = SNAP_RTOL) -> float | None:
-    """The integer ``value`` is numerically indistinguishable from (at ``rtol``), or None."""
-    nearest = float(np.round(value))
-    if abs(nearest) > SNAP_MAX:
-        return None
-    if abs(value - nearest) <= rtol * max(1.0, abs(value)):
-        return nearest
-    return None
+def snap_options(value: float, window: float = SNAP_WINDOW, zero: bool = True) -> list[tuple[float, list[str]]]:
+    """The simple values within ``window`` of ``value`` (relative to ``max(1, |value|)``), simplest first, each with
+    the tokens that write it: ``(2.0, ["2"])``, ``(0.5, ["0.5"])``, ``(2 pi, ["*", "2", "pi"])``,
+    ``(1/(4 pi), ["/", "0.25", "pi"])``. ``zero=False`` leaves 0 out (a term snapped to 0 is gone only when a
+    simplifier then drops it; unsimplified, ``x + 0`` reads worse than ``x + C``)."""
+    if not math.isfinite(value) or abs(value) > SNAP_MAX:
+        return []
+    tolerance = window * max(1.0, abs(value))
+    options: list[tuple[float, list[str]]] = []
+    seen: set[float] = set()
+    for factor, write in ((1.0, lambda m: [format_number(m)]),
+                          (math.pi, lambda m: ["pi"] if m == 1 else ["*", format_number(m), "pi"]),
+                          (1 / math.pi, lambda m: ["/", format_number(m), "pi"])):
+        for q in DENOMINATORS:
+            m = round(value / factor * q) / q
+            target = m * factor
+            plain_integer = factor == 1.0 and q == 1
+            if (m == 0 and (factor != 1.0 or not zero)) or abs(target - value) > tolerance or target in seen \
+                    or (not plain_integer and abs(m * q) > MAX_NUMERATOR):
+                continue
+            seen.add(target)
+            options.append((target, write(m)))
+    return options
 
 
-def snapped_skeleton(tokens: Sequence[str], constants: Sequence[float], rtol: float = SNAP_RTOL) -> list[str] | None:
-    """``tokens`` with every near-integer constant written as a literal; None when no constant snaps."""
-    out, i, changed = [], 0, False
+def with_value(tokens: Sequence[str], index: int, written: Sequence[str]) -> list[str]:
+    """``tokens`` with its ``index``-th ``<constant>`` (0-based, in order of appearance) replaced by ``written``."""
+    out, seen = [], 0
     for token in tokens:
-        if token != CONSTANT:
-            out.append(token)
-            continue
-        target = snap_targets(constants[i], rtol)
-        i += 1
-        if target is None:
-            out.append(token)
-        else:
-            out.append(format_number(target))
-            changed = True
-    return out if changed else None
+        if token == CONSTANT:
+            if seen == index:
+                out.extend(written)
+                seen += 1
+                continue
+            seen += 1
+        out.append(token)
+    return out
+
+
+def effective_rows(n: int, w: np.ndarray | None) -> float:
+    """How many rows the data are worth: ``n``, or Kish's ``(sum w)^2 / sum w^2`` with weights."""
+    if w is None:
+        return float(n)
+    w = np.asarray(w, dtype=np.float64)
+    return float(np.sum(w) ** 2 / np.sum(w * w))
+
+
+def allowance(removed: int, n: float) -> float:
+    """The factor by which the FVU may grow when ``removed`` constants are fixed, by the Bayesian information
+    criterion: ``exp(removed ln n / n)``."""
+    return math.exp(removed * math.log(n) / n) if removed > 0 and n > 1 else 1.0
+
+
+def keeps_fit(old: FitResult, new: FitResult, parsimony: float, n: float) -> bool:
+    """Whether ``new`` (a snapped form of ``old``) is to be kept: see the module docstring."""
+    if not math.isfinite(new.fvu):
+        return False
+    shorter = len(new.tokens) < len(old.tokens)
+    if shorter and new.fvu <= SNAP_EXACT_FVU:
+        return True
+    old_score = score(old.fvu, complexity(old.tokens), parsimony)
+    new_score = score(new.fvu, complexity(new.tokens), parsimony)
+    # Equal scores favour the snap only when it made the formula shorter (``C`` -> ``0`` alone reads worse).
+    if new_score < old_score or (new_score == old_score and shorter):
+        return True
+    removed = len(old.constants) - len(new.constants)
+    return removed > 0 and new.fvu <= old.fvu * allowance(removed, n)
 
 
 def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> FitResult:
@@ -88,26 +148,52 @@ def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray, w: np.nda
 
 def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
          config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None) -> FitResult:
-    """The snapped, simplified and refitted form of ``result`` when it scores at least as well, else ``result``;
-    either way with its constants at their shortest decimals (``shortest_decimals``)."""
+    """The snapped, simplified and refitted form of ``result`` that ``keeps_fit``, else ``result``; either way with its
+    constants at their shortest decimals (``shortest_decimals``)."""
     return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng, w), X, y, w)
 
 
 def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
              config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None) -> FitResult:
-    skeleton = snapped_skeleton(result.tokens, result.constants)
-    if skeleton is None:
+    """Greedy: the first constant with a kept snap is snapped, and the search starts again on the new form (whose
+    constants simplification may have merged or reordered), until no constant snaps or the trials are spent."""
+    # With no more rows than constants any values fit: they stand for nothing, and snapping one would only pick a
+    # formula out of a continuum (the Regressor flags such a fit as underdetermined instead).
+    if not result.constants or not math.isfinite(result.fvu) or y.shape[0] <= len(result.constants):
         return result
-    if simplify is not None:
-        skeleton = list(simplify(skeleton))
-    try:
-        refit = fit_constants(skeleton, X, y, config, rng, w=w)
-    except ValueError:
+    n = effective_rows(y.shape[0], w)
+    w_norm = normalized_weights(w, y.shape[0])
+    var_y = weighted_var(y, w_norm)
+    if not var_y > 0:
         return result
-    old = score(result.fvu, complexity(result.tokens), parsimony)
-    new = score(refit.fvu, complexity(refit.tokens), parsimony)
-    # Equal scores favour the snap only when it made the formula shorter (``C`` -> ``0`` alone reads worse).
-    shorter = len(refit.tokens) < len(result.tokens)
-    if shorter and refit.fvu <= SNAP_EXACT_FVU:
-        return refit
-    return refit if new < old or (new == old and shorter) else result
+    current, trials = result, 0
+    while current.constants and trials < SNAP_TRIALS:
+        found = None
+        f = compile_tokens(current.tokens)
+        for i, value in enumerate(current.constants):
+            for target, written in snap_options(value, zero=simplify is not None):
+                fixed = list(current.constants)
+                fixed[i] = target
+                with np.errstate(all="ignore"):
+                    look = fvu_of(np.asarray(f(X, fixed), dtype=np.float64), y, var_y, w_norm)
+                if not look <= max(SNAP_EXACT_FVU, current.fvu * allowance(1, n) ** PRECHECK_SLACK):
+                    continue
+                trials += 1
+                skeleton = with_value(current.tokens, i, written)
+                if simplify is not None:
+                    skeleton = list(simplify(skeleton))
+                try:
+                    refit = fit_constants(skeleton, X, y, config, rng, w=w)
+                except ValueError:
+                    refit = None
+                if refit is not None and keeps_fit(current, refit, parsimony, n):
+                    found = refit
+                    break
+                if trials >= SNAP_TRIALS:
+                    break
+            if found is not None or trials >= SNAP_TRIALS:
+                break
+        if found is None:
+            break
+        current = found
+    return current
