@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from lawfinder.cli import main
-from lawfinder.evaluation.promote import GATE_MARK, LEASE_MARK, Side, Verdict, decide, paired_bootstrap, \
-    replace_shipped
+from lawfinder.evaluation.promote import GATE_MARK, LEASE_MARK, Side, Verdict, decide, decide_wide, \
+    paired_bootstrap, replace_shipped
 from lawfinder.model.build import build_model
 from lawfinder.model.checkpoint import load_model, read_metadata, save_model
 from lawfinder.model.presets import get_preset
@@ -104,6 +104,19 @@ def test_a_wide_model_cannot_buy_its_promotion_with_narrow_losses():
     assert verdict.p_better >= 0.9 and verdict.p_narrow_worse > 0.9 and verdict.narrow_delta == pytest.approx(-100 * 4 / 76)
 
 
+def test_a_model_that_wins_only_on_wide_tables_is_judged_again_as_the_wide_model():
+    # The candidate of the test above: rejected as the one model, promoted as the pair's wide model, where the shipped
+    # pair keeps its own narrow results.
+    new = wide_and_narrow("new", [1] * 6 + [0] * 4 + [0] * 66, [1] * 14 + [0] * 25)
+    old = wide_and_narrow("old", [1] * 10 + [0] * 66, [0] * 39)
+    assert not decide(new, old).promote
+    verdict = decide_wide(new, old, narrow_limit=3)
+    assert verdict.promote and "+14 problems recovered" in verdict.reason and verdict.narrow_delta == 0
+    # Against a shipped wide model that already recovers as many of the wide ones: nothing to gain.
+    old_pair = wide_and_narrow("old", [1] * 10 + [0] * 66, [1] * 14 + [0] * 25)
+    assert not decide_wide(new, old_pair, narrow_limit=3).promote
+
+
 def test_narrow_losses_within_noise_do_not_block_a_clear_gain():
     # The same +8 wide, and on the narrow ones two lost and two others gained: promoted.
     new = wide_and_narrow("new", [0, 0, 1, 1] + [1] * 8 + [0] * 64, [1] * 8 + [0] * 31)
@@ -159,3 +172,55 @@ def test_the_command_promotes_a_winner_atomically_and_says_so(tmp_path, capsys, 
     text = card.read_text()
     assert "**promoted**" in text[:text.index(GATE_MARK)].rstrip().splitlines()[-1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["card.md", "new.pt", "old.pt"]   # no temporary left
+
+
+def _stand_in(narrow_new, wide_new, narrow_old, wide_old):
+    def measured(new_side, old_side, *args, **kwargs):
+        new_side.records[:] = wide_and_narrow("n", narrow_new, wide_new).records
+        old_side.records[:] = wide_and_narrow("o", narrow_old, wide_old).records
+        for side in (new_side, old_side):
+            for record in side.records:
+                hit = record["recovered_val"]
+                record.update(seconds=0.1, dataset=0, success=True, recovered_fit=hit, fvu_val=0.0 if hit else 1.0,
+                              fvu_fit=0.0 if hit else 1.0, symbolic=False, length_ratio=1.0, truth_length=3)
+    return measured
+
+
+def test_the_gate_installs_a_wide_model_then_retires_it_when_one_model_wins_everywhere(tmp_path, capsys, monkeypatch):
+    from lawfinder.evaluation import promote
+
+    card = tmp_path / "card.md"
+    shutil.copy(REPO / "docs" / "model-card.md", card)
+    new, old, wide = tmp_path / "new.pt", tmp_path / "old.pt", tmp_path / "wide.pt"
+    torch.manual_seed(5)
+    save_model(new, build_model(get_preset("flash-tiny")))
+    save_model(old, build_model(get_preset("flash-tiny", max_variables=3)))
+    before = old.read_bytes()
+    # Better on the wide tables, worse on the narrow ones: not the one model, but the pair's wide one.
+    monkeypatch.setattr(promote, "measure", _stand_in([1] * 6 + [0] * 70, [1] * 14 + [0] * 25, [1] * 10 + [0] * 66,
+                                                      [0] * 39))
+    args = ["bench", "promote", str(new), "--against", str(old), "--wide", str(wide), "--card", str(card), "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "PROMOTED as the wide model: wrote" in out and "as the wide model (the shipped pair" in out
+    assert old.read_bytes() == before and load_model(wide)[1] == get_preset("flash-tiny")
+    assert "**promoted as wide.pt**" in card.read_text()
+    # Next run: a candidate better on every table replaces default and the pair becomes one model again.
+    monkeypatch.setattr(promote, "measure", _stand_in([1] * 12 + [0] * 64, [1] * 20 + [0] * 19, [1] * 10 + [0] * 66,
+                                                      [1] * 14 + [0] * 25))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "PROMOTED: wrote" in out and f"retired {wide}" in out
+    assert load_model(old)[1] == get_preset("flash-tiny") and not wide.exists()
+
+
+def test_the_pair_routes_each_table_to_the_model_that_reads_it(tmp_path):
+    from lawfinder.inference.proposal import pick_model, reads
+
+    narrow, wide = tmp_path / "default.pt", tmp_path / "wide.pt"
+    save_model(narrow, build_model(get_preset("flash-tiny", max_variables=2)))
+    assert pick_model(5, narrow, wide) == narrow        # no wide model shipped: default (which then says it can't)
+    save_model(wide, build_model(get_preset("flash-tiny")))
+    assert reads(narrow) == 2 and reads(wide) == 17
+    assert [pick_model(n, narrow, wide) for n in (1, 2, 3, 17)] == [narrow, narrow, wide, wide]
+    assert pick_model(None, narrow, wide) == narrow

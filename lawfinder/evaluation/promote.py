@@ -16,11 +16,18 @@ The rule (``decide``): NEW replaces the shipped weights only if it
 So an equal model (e.g. the shipped model against itself) is never promoted, one lucky problem is not enough, and a
 wide model cannot buy its promotion with the narrow problems the shipped one already solves.
 
-Cost on this 2-core box: (115 + the problems the shipped model can read) × 3 s, about 10-12 minutes. ``--budget N``
+The shipped side is a pair (``inference.proposal.pick_model``): default.pt reads the tables it can, and wide.pt, when
+shipped, the wider ones. A candidate that reads more columns than default.pt and fails the rule above is judged
+again as the wide model (``decide_wide``): the shipped pair's results on the narrow tables, the candidate's on the
+wide ones, against the shipped pair, by the same rule. So a model that is not yet good enough on the narrow tables
+can still serve the wide ones it wins on, measured in the same run at no extra cost; and a model that wins on all
+tables replaces default.pt and retires wide.pt.
+
+Cost on this 2-core box: (115 + the problems the shipped pair can read) × 3 s, about 10-12 minutes. ``--budget N``
 instead gives each problem N sampled candidates and no clock (the gate's earlier form, 23 equations × 512 samples).
 
-Replacing is atomic: the new weights are written beside the shipped file (bf16; shards under new names) and renamed
-over it. Every run appends its table to docs/model-card.md ("Promotion gate"), and the candidate's lease to its
+Replacing is atomic: the new weights are written beside the shipped file (default.pt, or wide.pt) (bf16; shards
+under new names) and renamed over it. Every run appends its table to docs/model-card.md ("Promotion gate"), and the candidate's lease to its
 "Training history", promoted or not.
 """
 
@@ -48,11 +55,18 @@ LEASE_MARK = "<!-- lawfinder bench promote: lease rows go above this line -->"
 
 @dataclass
 class Side:
-    """One model's results on the gate's problems."""
+    """One model's results on the gate's problems; the shipped side may be a pair: ``path`` reads the tables it can,
+    ``wide`` (the wide slot: a file, or where one would go) the wider ones."""
 
     label: str
     path: Path
     records: list[dict] = field(default_factory=list)
+    wide: Path | None = None
+
+    def model_for(self, n_variables: int) -> Path:
+        from ..inference.proposal import pick_model
+
+        return pick_model(n_variables, self.path, self.wide)
 
     def recovered(self, name: str = "recovered_val", narrow: bool | None = None) -> int:
         return sum(bool(r[name]) for r in self.records if narrow is None or is_narrow(r) == narrow)
@@ -119,11 +133,22 @@ def decide(new: Side, old: Side, n_resamples: int = N_RESAMPLES, seed: int = 0) 
     return Verdict(False, reason, 100 * delta, 100 * low, 100 * high, p, -100 * narrow_delta, p_not_worse)
 
 
+def decide_wide(new: Side, old: Side, narrow_limit: int, n_resamples: int = N_RESAMPLES, seed: int = 0) -> Verdict:
+    """The rule for the candidate as the shipped pair's wide model: the pair's own results on the tables its default
+    model reads (at most ``narrow_limit`` columns), the candidate's on the others, against the pair (``decide``)."""
+    records = [o if o.get("variables", 0) <= narrow_limit else n for n, o in zip(new.records, old.records)]
+    return decide(Side(f"{new.label} as the wide model", new.path, records), old, n_resamples, seed)
+
+
+def _is_name(spec: str) -> bool:
+    return "/" not in spec and not spec.endswith(".pt")
+
+
 def resolve(spec: str) -> Path:
     """``default`` (or another shipped name) -> its file in the package; anything else is a path."""
     from ..inference.proposal import SHIPPED_DIR
 
-    path = SHIPPED_DIR / f"{spec}.pt" if "/" not in spec and not spec.endswith(".pt") else Path(spec)
+    path = SHIPPED_DIR / f"{spec}.pt" if _is_name(spec) else Path(spec)
     if not path.is_file():
         raise ValueError(f"model {spec!r}: no such file ({path})")
     return path
@@ -142,11 +167,11 @@ def measure(new: Side, old: Side, equations: int | None, datasets: int, budget: 
     config = preset("short", precision="float32")
     _, problems = Selection(subset=equations, datasets=datasets, include_excluded=False).resolve(config)
     simplify = load_simplifier()
-    methods = [(side, RegressorMethod(model=str(side.path), name=side.label)) for side in (new, old)]
     for i, dataset in enumerate(problems):
         task = Task(X=dataset.X_fit, y=dataset.y_fit, feature_names=[v.name for v in dataset.equation.variables],
                     truth=dataset.equation.tokens, seed=seed + i)
-        for side, method in methods:
+        for side in (new, old):
+            method = RegressorMethod(model=str(side.model_for(dataset.X_fit.shape[1])), name=side.label)
             start = time.perf_counter()
             error = None
             try:
@@ -169,7 +194,7 @@ def _rate(side: Side, metric: str, seed: int) -> str:
     return f"{100 * s['value']:.1f} [{100 * s['low']:.1f}, {100 * s['high']:.1f}]"
 
 
-def table(new: Side, old: Side, verdict: Verdict, seed: int) -> str:
+def table(new: Side, old: Side, verdict: Verdict, seed: int, wide: Verdict | None = None) -> str:
     import numpy as np
 
     n = len(new.records)
@@ -189,6 +214,9 @@ def table(new: Side, old: Side, verdict: Verdict, seed: int) -> str:
              f"paired over equations: Δ vNRR = {verdict.delta:+.1f} points [{verdict.low:+.1f}, {verdict.high:+.1f}], "
              f"P(candidate better) = {verdict.p_better:.2f} ({N_RESAMPLES} resamples); narrow equations only: "
              f"{verdict.narrow_delta:+.1f} points, P(candidate worse) = {verdict.p_narrow_worse:.2f}"]
+    if wide is not None:
+        lines.append(f"as the wide model (the shipped pair's results on the tables default.pt reads): Δ vNRR = "
+                     f"{wide.delta:+.1f} points [{wide.low:+.1f}, {wide.high:+.1f}], P(better) = {wide.p_better:.2f}")
     return "\n".join(lines)
 
 
@@ -218,16 +246,24 @@ def _insert_row(text: str, mark: str, row: str) -> str:
     return text.replace(mark, f"{row}\n{mark}", 1)
 
 
+def outcome(verdict: Verdict, wide: Verdict | None) -> str:
+    """What the gate did, in the card's words: 'promoted', 'promoted as wide.pt' or 'kept shipped'."""
+    if verdict.promote:
+        return "promoted"
+    return "promoted as wide.pt" if wide is not None and wide.promote else "kept shipped"
+
+
 def card_rows(new: Side, old: Side, verdict: Verdict, minutes: float, seed: int, problems: str,
-              date: str) -> tuple[str, str | None]:
+              date: str, wide: Verdict | None = None) -> tuple[str, str | None]:
     """(gate row, lease row or None when the candidate carries no lease history)."""
+    done = outcome(verdict, wide)
     history = _history(new.path)
     samples = f"{sum(h.get('samples', 0) for h in history):,}" if history else "not recorded in the file"
     gate = (f"| {date} | `{new.path.name}` {_sha(new.path)} | {samples} | {problems} | "
             f"{_rate(new, 'vNRR', seed)} | {_rate(old, 'vNRR', seed)} | {new.recovered('accurate_val')} / "
             f"{old.recovered('accurate_val')} | {verdict.delta:+.1f} [{verdict.low:+.1f}, {verdict.high:+.1f}], "
             f"P = {verdict.p_better:.2f}; narrow {new.recovered(narrow=True)} / {old.recovered(narrow=True)} | "
-            f"{'**promoted**' if verdict.promote else 'kept shipped'} | "
+            f"{done if done == 'kept shipped' else f'**{done}**'} | "
             f"{minutes:.1f} |")
     if not history:
         return gate, None
@@ -239,7 +275,8 @@ def card_rows(new: Side, old: Side, verdict: Verdict, minutes: float, seed: int,
              f"{'continued' if last.get('continued') else 'fresh'} | {last.get('samples', 0):,} / "
              f"{totals['samples']:,} | {last.get('flops', 0):.2g} / {totals['flops']:.2g} | "
              f"{last.get('gpu_minutes', 0):.1f} / {totals['gpu_minutes']:.1f}{cpu} | "
-             f"{(last.get('final_loss') or math.nan):.2f} | {'yes' if verdict.promote else 'no'} |")
+             f"{(last.get('final_loss') or math.nan):.2f} | "
+             f"{'no' if done == 'kept shipped' else 'yes' if done == 'promoted' else 'wide'} |")
     return gate, lease
 
 
@@ -261,6 +298,10 @@ def register_bench(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("new", help="candidate weights (e.g. the candidate.pt deploy/train_shipped.sh brings back)")
     p.add_argument("--against", default="default", help="shipped name or path to beat (default: default)")
+    p.add_argument("--wide", default=None,
+                   help="the shipped pair's wide slot: the model for tables --against cannot read, and where a "
+                        "candidate that wins only on those goes (default: wide.pt beside a shipped --against name; "
+                        "none for a path)")
     p.add_argument("--equations", type=int, default=GATE_EQUATIONS,
                    help="an even FastSRB subset of this many equations (default: all 115)")
     p.add_argument("--datasets", type=int, default=GATE_DATASETS, help="datasets per equation (default 1)")
@@ -280,7 +321,12 @@ def run_promote(args: argparse.Namespace) -> int:
     from ..atomic import write_text
 
     started = time.perf_counter()
-    new, old = Side("candidate", resolve(args.new)), Side("shipped", resolve(args.against))
+    from ..inference.proposal import SHIPPED_DIR, WIDE_NAME, reads
+    from ..model.checkpoint import remove_model
+
+    new = Side("candidate", resolve(args.new))
+    wide_slot = Path(args.wide) if args.wide else (SHIPPED_DIR / f"{WIDE_NAME}.pt" if _is_name(args.against) else None)
+    old = Side("shipped", resolve(args.against), wide=wide_slot)
     card = Path(args.card)
     if not args.no_card and not card.is_file():
         raise ValueError(f"--card {str(card)!r} does not exist (or pass --no-card)")
@@ -296,21 +342,32 @@ def run_promote(args: argparse.Namespace) -> int:
     problems = describe(args.equations, args.budget, seconds)
     measure(new, old, args.equations, args.datasets, args.budget, seconds, args.seed, None if args.quiet else show)
     verdict = decide(new, old, seed=args.seed)
+    wide = None
+    if not verdict.promote and old.wide is not None and reads(new.path) > reads(old.path):
+        wide = decide_wide(new, old, reads(old.path), seed=args.seed)
     minutes = (time.perf_counter() - started) / 60
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
-    print(f"promotion gate: {new.path} against {old.path}\n"
+    pair = f" (+ {old.wide} for wider tables)" if old.wide is not None and old.wide.exists() else ""
+    print(f"promotion gate: {new.path} against {old.path}{pair}\n"
           f"{len(new.records)} FastSRB problems ({problems}, {args.datasets} dataset each), "
           f"seeds {args.seed}..{args.seed + len(new.records) - 1}, both models in turn, "
           f"{minutes:.1f} min")
-    print(table(new, old, verdict, args.seed))
-    replaced = []
-    if verdict.promote and not args.dry_run:
-        replaced = replace_shipped(new.path, old.path, verdict, date)
-    action = ("PROMOTED: wrote " + ", ".join(str(p) for p in replaced)) if replaced else \
-        ("would promote (--dry-run)" if verdict.promote else "KEPT the shipped model")
-    print(f"verdict: {action} — {verdict.reason}")
+    print(table(new, old, verdict, args.seed, wide))
+    done = outcome(verdict, wide)
+    chosen = wide if done == "promoted as wide.pt" else verdict
+    replaced, retired = [], []
+    if done != "kept shipped" and not args.dry_run:
+        replaced = replace_shipped(new.path, old.path if done == "promoted" else old.wide, chosen, date)
+        if done == "promoted" and old.wide is not None:
+            retired = remove_model(old.wide)   # the new default reads every table: no pair any more
+    if replaced:
+        action = f"PROMOTED{' as the wide model' if chosen is wide else ''}: wrote " + \
+            ", ".join(str(p) for p in replaced) + ("; retired " + ", ".join(str(p) for p in retired) if retired else "")
+    else:
+        action = f"would be {done} (--dry-run)" if done != "kept shipped" else "KEPT the shipped model"
+    print(f"verdict: {action} — {chosen.reason}")
     if not args.no_card:
-        gate, lease = card_rows(new, old, verdict, minutes, args.seed, problems, date)
+        gate, lease = card_rows(new, old, verdict, minutes, args.seed, problems, date, wide)
         text = _insert_row(card.read_text(encoding="utf-8"), GATE_MARK, gate)
         if lease:
             text = _insert_row(text, LEASE_MARK, lease)

@@ -17,9 +17,12 @@ import numpy as np
 from .defaults import N_SAMPLES
 
 # Trained weights shipped inside the package: ``default.pt`` is what ``Regressor(model=None)`` loads and
-# ``<preset>.pt`` what ``Regressor(model="<preset>")`` loads; each a ``lawfinder.model.save_model`` file.
+# ``<preset>.pt`` what ``Regressor(model="<preset>")`` loads; each a ``lawfinder.model.save_model`` file. ``wide.pt``,
+# when shipped, reads the tables that have more columns than ``default.pt`` reads (``pick_model``): the promotion gate
+# installs a model there that wins on those tables but not yet on the narrow ones.
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "model" / "weights"
 SHIPPED_NAME = "default"
+WIDE_NAME = "wide"
 
 _HOW_TO_GET_ONE = ("train one with `lawfinder train ...` and pass its checkpoint: Regressor(model=PATH) or "
                    "`lawfinder fit ... --model PATH`")
@@ -34,6 +37,34 @@ def shipped_checkpoint(name: str = SHIPPED_NAME) -> Path:
     return path
 
 
+_READS: dict[tuple[str, int], int] = {}
+
+
+def reads(path: Path) -> int:
+    """How many input columns the model in ``path`` reads (its config's ``max_variables``); cached per file version."""
+    from ..model.checkpoint import read_metadata
+
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _READS:
+        _READS[key] = int(read_metadata(path)["model_config"]["max_variables"])
+    return _READS[key]
+
+
+def pick_model(n_variables: int | None, default: Path, wide: Path | None) -> Path:
+    """The model of a (default, wide) pair that reads a table of ``n_variables`` columns: ``default`` when it reads
+    them (or no wide one is there), else ``wide``. Narrow tables stay with ``default`` even when ``wide`` reads them
+    too: the gate installs ``wide`` for the tables ``default`` cannot read, not for the others."""
+    if n_variables is None or wide is None or not wide.exists() or reads(default) >= n_variables:
+        return default
+    return wide
+
+
+def shipped_for(n_variables: int | None = None) -> Path:
+    """The shipped checkpoint that reads a table of ``n_variables`` columns (``pick_model`` over default.pt and
+    wide.pt)."""
+    return pick_model(n_variables, shipped_checkpoint(), SHIPPED_DIR / f"{WIDE_NAME}.pt")
+
+
 def resolve_device(device: str | None, cuda_available: Callable[[], bool] | None = None) -> str:
     """``"auto"`` (or None) -> ``"cuda"`` when a CUDA device is there, else ``"cpu"``; any other name as given."""
     if device not in (None, "auto"):
@@ -45,10 +76,11 @@ def resolve_device(device: str | None, cuda_available: Callable[[], bool] | None
     return "cuda" if cuda_available() else "cpu"
 
 
-def load(spec: Any, device: str = "auto"):
+def load(spec: Any, device: str = "auto", n_variables: int | None = None):
     """``Regressor.model`` -> a model in eval mode on ``device``.
 
-    ``device="auto"`` puts it on CUDA when one is there (``resolve_device``). ``None`` is the shipped model; a
+    ``device="auto"`` puts it on CUDA when one is there (``resolve_device``). ``None`` is the shipped model for a
+    table of ``n_variables`` columns (``shipped_for``: default.pt, or wide.pt for tables default.pt cannot read); a
     string is a checkpoint path, or the name of a preset whose trained weights are
     shipped; an object with ``decode``/``encode`` and a ``config`` is used as it is (e.g. ``build_model(...)``).
     """
@@ -61,7 +93,7 @@ def load(spec: Any, device: str = "auto"):
     from ..model import PRESETS, load_model
 
     if spec is None:
-        path = shipped_checkpoint()
+        path = shipped_for(n_variables)
     elif Path(spec).exists():
         path = Path(spec)
     elif str(spec) in PRESETS:

@@ -41,6 +41,7 @@ class Regressor(RegressorMixin, BaseEstimator):
     """Neural symbolic regression: finds formulas ``y = f(X)``.
 
     model         checkpoint path, preset name with shipped weights, a model object, or None for the shipped model
+                  (default.pt; for a table with more columns than it reads, wide.pt when one is shipped)
     n_samples     sequences sampled from the model per round (Flash-ANSR's ``choices``): without a time budget one
                   round, so per fit; with ``time_budget`` every round samples this many again until time runs out
     time_budget   seconds for the whole fit: samples in rounds while time remains (anytime), then the best found
@@ -344,7 +345,7 @@ class Regressor(RegressorMixin, BaseEstimator):
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load
 
-        model = load(self.model, self.device)
+        model = load(self.model, self.device, n_variables)
         limit = int(model.config.max_variables)
         if n_variables > limit:
             raise TooManyVariables(f"X has {n_variables} variables but the model reads at most {limit} "

@@ -223,6 +223,16 @@ def _old_shards(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f"{path.stem}.shard-*{path.suffix}"))
 
 
+def remove_model(path: str | os.PathLike) -> list[Path]:
+    """Delete a ``save_model`` file and its shards (the file first, so no reader finds a listing without its shards);
+    returns what was there."""
+    path = Path(path)
+    gone = [p for p in [path, *_old_shards(path)] if p.exists()]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
+
+
 def save_model(path: str | os.PathLike, model: SymbolicModel, dtype: torch.dtype | None = None,
                max_file_bytes: int | None = None, **metadata: Any) -> list[Path]:
     """Weights and config only (for inference); ``dtype=torch.bfloat16`` halves the file. With ``max_file_bytes``
