@@ -215,6 +215,38 @@ def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round()
     assert refine_prefixes(formulas, 0.05, top=5)[2:] == [["+"], ["+", "x1"]]
 
 
+def test_a_splice_keeps_the_formulas_later_terms_around_the_models_new_subtree():
+    """The model completing '+ ...' of 'x1 + sin(x2)' writes 'exp(x1) + x2': its new first term is right, its tail
+    wrong. The splice puts 'exp(x1)' in place of 'x1' and keeps 'sin(x2)': the law, which neither had alone."""
+    from lawfinder.inference.search import SearchConfig, spliced
+    from lawfinder.simplipy.tokens import subtree_end
+
+    assert [subtree_end(["+", "*", "x1", "x2", "sin", "x1"], i) for i in (0, 1, 2, 4)] == [6, 4, 3, 6]
+    assert subtree_end(["+", "x1"], 0) is None
+    cuts = [(["+"], ["+", "x1", "sin", "x2"]), (["+", "x1"], ["+", "x1", "sin", "x2"])]
+    assert spliced([["+", "exp", "x1", "x2"], ["+", "x1", "x2"], ["+", "exp"], ["*", "x1", "x2"]], cuts) == \
+        [["+", "exp", "x1", "sin", "x2"], ["+", "x1", "x2"]]   # unfinished and foreign completions give nothing
+    # A number the vocabulary cannot spell comes back from the model as a constant: still the same prefix.
+    assert spliced([["*", "<constant>", "x2"]], [(["*", "2.5"], ["*", "2.5", "x1"])]) == [["*", "2.5", "x2"]]
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 2, (80, 2))
+    y = np.exp(X[:, 0]) + np.sin(X[:, 1])
+
+    def refine(prefixes, deadline):
+        return [[*p, "exp", "x1", "x2"] if p == ["+"] else [*p, "x2"] for p in prefixes]
+
+    propose = lambda round_, deadline: [parse("x1 + sin(x2)")]  # noqa: E731
+    best = {}
+    for splice in (False, True):
+        out = search(propose, X, y, None, FitConfig(), 0.05, seed=0, n_jobs=1, rounds=3, refine=refine,
+                     settings=SearchConfig(refine_splice=splice))
+        best[splice] = min(r.fvu for r in out.results)
+    assert best[False] > 1e-3 and best[True] < 1e-12
+    with pytest.raises(ValueError, match="refine_splice must be True or False"):
+        SearchConfig(refine_splice="yes")
+
+
 def test_refinement_is_a_regressor_argument_that_can_be_turned_off(incline, monkeypatch):
     from lawfinder.inference.proposal import ModelProposer
 

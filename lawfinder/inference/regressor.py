@@ -22,8 +22,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier
-from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, REFINE_SHARE, REFINE_TOP,
-                       SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
+from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, REFINE_SHARE,
+                       REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
 from .equation import Equation
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
@@ -60,6 +60,8 @@ class Regressor(RegressorMixin, BaseEstimator):
     refine_share, refine_top   refinement guided by the model: from the second round on (a time budget or
                   n_rounds > 1), the model also completes the first third and two thirds of the ``refine_top`` best
                   formulas so far, ``refine_share`` x n_samples completions per round (0: off)
+    refine_splice  also put the first subtree of each completion in place of the one its formula had there,
+                  keeping the rest of the formula (a mutation the model proposes; False: completions only)
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -96,7 +98,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                  nested_constraints: dict | None = None, required_variables: Sequence[str] | None = None,
                  fit_rows: int = FIT_ROWS, finalists: int = FINALISTS, screen_min: int = SCREEN_MIN,
                  screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS, refine_share: float = REFINE_SHARE,
-                 refine_top: int = REFINE_TOP):
+                 refine_top: int = REFINE_TOP, refine_splice: bool = REFINE_SPLICE):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -131,6 +133,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.screen_rows = screen_rows
         self.refine_share = refine_share
         self.refine_top = refine_top
+        self.refine_splice = refine_splice
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -314,7 +317,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         from .search import SearchConfig
 
         return SearchConfig(self.fit_rows, self.finalists, self.screen_min, self.screen_keep, self.screen_rows,
-                            self.refine_top)
+                            self.refine_top, self.refine_splice)
 
     def _constraints(self, names: Sequence[str]):
         from .constraints import Constraints

@@ -25,11 +25,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .candidates import prepare_candidates
-from .defaults import FINALISTS, FIT_ROWS, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
+from .defaults import FINALISTS, FIT_ROWS, REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
 from .fitting import (FitConfig, FitResult, backend, effective_rows, fit_all, fvu_at, keeps_fit, normalized_weights,
                       snap, subsample, weighted_var)
 from .ranking import FVU_FLOOR, complexity, rank_order, score
 from ..simplipy import CONSTANT
+from ..simplipy.tokens import subtree_end
 
 FINAL_SHARE = 0.05    # share of a time budget kept for scoring and snapping the finalists
 SCREEN = FitConfig(n_restarts=2, scan_rounds=1)
@@ -57,12 +58,15 @@ class SearchConfig:
     screen_keep: int = SCREEN_KEEP    # ... and only this many of them get the full restarts
     screen_rows: int = SCREEN_ROWS    # rows the screening fits see
     refine_top: int = REFINE_TOP      # the best formulas whose prefixes the model completes (with a refiner)
+    refine_splice: bool = REFINE_SPLICE  # also splice each completion's first new subtree into its formula
 
     def __post_init__(self):
         for name in ("fit_rows", "finalists", "screen_min", "screen_keep", "screen_rows", "refine_top"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.refine_splice, (bool, np.bool_)):
+            raise ValueError(f"refine_splice must be True or False, got {self.refine_splice!r}")
 
 
 @dataclass
@@ -103,19 +107,46 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
     return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
 
 
-def refine_prefixes(by_formula: dict, parsimony: float, top: int) -> list[list[str]]:
-    """Prefixes of the ``top`` best-scoring formulas so far, cut after a third and after two thirds of their tokens
-    (each at least one token and short of the whole), best formula first, without repeats: what the model is asked
-    to complete in a refinement round."""
+def refine_cuts(by_formula: dict, parsimony: float, top: int) -> list[tuple[list[str], list[str]]]:
+    """``(prefix, formula)`` pairs: the ``top`` best-scoring formulas so far, each cut after a third and after two
+    thirds of its tokens (each prefix at least one token and short of the whole), best formula first, each prefix
+    once (from the best formula that has it)."""
     ranked = sorted((r for r in by_formula.values() if math.isfinite(r.fvu)),
                     key=lambda r: score(r.fvu, complexity(r.tokens), parsimony))
-    out: list[list[str]] = []
+    out: list[tuple[list[str], list[str]]] = []
     for r in ranked[:top]:
         n = len(r.tokens)
         for cut in sorted({max(1, n // 3), max(1, (2 * n) // 3)}):
             prefix = list(r.tokens[:cut])
-            if cut < n and prefix not in out:
-                out.append(prefix)
+            if cut < n and all(prefix != p for p, _ in out):
+                out.append((prefix, list(r.tokens)))
+    return out
+
+
+def refine_prefixes(by_formula: dict, parsimony: float, top: int) -> list[list[str]]:
+    """The prefixes of ``refine_cuts``: what the model is asked to complete in a refinement round."""
+    return [prefix for prefix, _ in refine_cuts(by_formula, parsimony, top)]
+
+
+def _begins_with(tokens: Sequence[str], prefix: Sequence[str]) -> bool:
+    """Whether ``tokens`` starts with ``prefix`` as the model wrote it (numbers it cannot spell became constants)."""
+    return len(tokens) > len(prefix) and all(a == b or a == CONSTANT for a, b in zip(tokens, prefix))
+
+
+def spliced(completions: Sequence[Sequence[str]], cuts: Sequence[tuple[list[str], list[str]]]) -> list[list[str]]:
+    """Mutations guided by the model: for each completion of a prefix, the subtree the model wrote where the prefix
+    ends, put in place of the subtree the formula had there, the rest of the formula kept. Completion alone rewrites
+    everything after the cut; the splice changes one subtree and keeps a good formula's later terms. A completion is
+    matched to the longest prefix it begins with; one whose subtree is unfinished gives nothing."""
+    out = []
+    by_length = sorted(cuts, key=lambda cut: -len(cut[0]))
+    for completion in completions:
+        for prefix, formula in by_length:
+            if _begins_with(completion, prefix):
+                new_end, old_end = subtree_end(completion, len(prefix)), subtree_end(formula, len(prefix))
+                if new_end is not None and old_end is not None:
+                    out.append([*formula[:len(prefix)], *completion[len(prefix):new_end], *formula[old_end:]])
+                break
     return out
 
 
@@ -176,8 +207,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     while True:
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         if refine is not None and out.rounds > 0 and by_formula:
-            prefixes = refine_prefixes(by_formula, parsimony, settings.refine_top)
-            raw += [list(t) for t in refine(prefixes, work_deadline)] if prefixes else []
+            cuts = refine_cuts(by_formula, parsimony, settings.refine_top)
+            completions = [list(t) for t in refine([p for p, _ in cuts], work_deadline)] if cuts else []
+            raw += completions + (spliced(completions, cuts) if settings.refine_splice else [])
         out.rounds += 1
         out.proposed += len(raw)
         prepared = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y) if tuple(c) not in seen]

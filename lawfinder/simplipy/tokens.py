@@ -99,6 +99,17 @@ def open_operators(tokens: Sequence[str]):
             path.pop()
 
 
+def subtree_end(tokens: Sequence[str], start: int) -> int | None:
+    """The index just past the subtree that begins at ``start`` of a prefix list (in prefix notation every token
+    begins one), or None when the list ends before that subtree does. Unknown tokens count as leaves."""
+    need = 1
+    for i in range(start, len(tokens)):
+        need += _ARITY.get(tokens[i], 0) - 1
+        if need == 0:
+            return i + 1
+    return None
+
+
 def depth(tokens: Sequence[str]) -> int:
     """Operators on the longest root-to-leaf path of a prefix list (0 for a leaf). Unknown tokens count as leaves;
     ``validate`` reports them."""
