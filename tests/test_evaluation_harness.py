@@ -226,6 +226,10 @@ def test_bench_set_passes_regressor_arguments_and_names_unknown_ones():
 
     options = regressor_options(["refine_share=0", "refine_top=2", "model_selection=accuracy"])
     assert options == {"refine_share": 0, "refine_top": 2, "model_selection": "accuracy"}
+    # JSON or Python spellings alike: false and False, null and None.
+    assert regressor_options(["refine_splice=False", "time_budget=None", "unary_operators=('sin', 'exp')"]) == \
+        {"refine_splice": False, "time_budget": None, "unary_operators": ("sin", "exp")}
+    assert regressor_options(["refine_splice=false"]) == {"refine_splice": False}
     assert make_method("lawfinder", options=options).options["refine_share"] == 0
     with pytest.raises(ValueError, match="--set 'refine=1'"):
         regressor_options(["refine=1"])

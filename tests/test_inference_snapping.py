@@ -113,3 +113,16 @@ def test_on_noisy_data_a_constant_the_data_tell_apart_is_kept(eta):
     X, y = _noisy_law(0.495, eta, seed=4)  # 1% from 0.5 (in the window): 20 standard errors at 1% noise
     model = Regressor(proposer=_proposer(["*", "<constant>", "*", "x1", "pow2", "x2"]), random_state=0).fit(X, y)
     assert len(model.best_.constants) == 1 and abs(model.best_.constants[0] - 0.495) < 2e-3
+
+
+def test_snapping_starts_no_refit_after_the_deadline():
+    import time
+
+    from lawfinder.inference.fitting import FitConfig, fit_constants, snap
+
+    X, y = _noisy_law(0.5, 1e-2, seed=5)
+    tokens = ["*", "<constant>", "*", "x1", "pow2", "x2"]
+    fitted = fit_constants(tokens, X, y, FitConfig(), np.random.default_rng(0))
+    args = (X, y, 0.05, None, FitConfig(), np.random.default_rng(0))
+    assert "<constant>" not in snap(fitted, *args).tokens
+    assert snap(fitted, *args, deadline=time.time() - 1).tokens == fitted.tokens

@@ -193,7 +193,9 @@ def run_page(args: argparse.Namespace) -> int:
 
 def regressor_options(texts: list[str]) -> dict:
     """``--set NAME=VALUE`` texts -> Regressor keyword arguments, each VALUE read as JSON when it is (numbers,
-    true/false, null, lists) else kept as text; a NAME the Regressor does not take is a one-line error."""
+    true/false, null, lists), else as a Python literal (True/False/None, tuples, dicts), else kept as text; a NAME the
+    Regressor does not take is a one-line error."""
+    import ast
     import inspect
 
     from ..inference.regressor import Regressor
@@ -209,5 +211,8 @@ def regressor_options(texts: list[str]) -> dict:
         try:
             out[name] = json.loads(raw)
         except json.JSONDecodeError:
-            out[name] = raw.strip()
+            try:
+                out[name] = ast.literal_eval(raw.strip())
+            except (ValueError, SyntaxError):
+                out[name] = raw.strip()
     return out

@@ -15,4 +15,4 @@ SCREEN_ROWS = 128     # rows the screening fits see
 # third and two thirds of the best few formulas so far, keeping what already fits and proposing the rest.
 REFINE_SHARE = 0.5    # completions per round, as a share of n_samples (0 turns refinement off)
 REFINE_TOP = 4        # how many of the best formulas lend their prefixes
-REFINE_SPLICE = True  # also splice the first subtree of each completion into the formula it came from (a mutation)
+REFINE_SPLICE = False  # also splice the first subtree of each completion into its formula (a mutation): measured, no gain

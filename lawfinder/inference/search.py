@@ -272,7 +272,7 @@ def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bo
             r = rescored(r, X, y, var_y, w)
         # Snapping refits on at most fit_rows rows, and is scored there; rescored below when needed.
         Xs, ys, ws = subsample(X, y, settings.fit_rows, rng, w) if rescore else (X, y, w)
-        snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng, ws)
+        snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng, ws, deadline)
         if snapped is not r and rescore:
             snapped = rescored(snapped, X, y, var_y, w)
             if not keeps_fit(r, snapped, parsimony, effective_rows(y.shape[0], w)):

@@ -20,6 +20,7 @@ A snap that costs accuracy the data can see is refused.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable, Sequence
 
 import numpy as np
@@ -147,16 +148,20 @@ def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray, w: np.nda
 
 
 def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
-         config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None) -> FitResult:
+         config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None,
+         deadline: float | None = None) -> FitResult:
     """The snapped, simplified and refitted form of ``result`` that ``keeps_fit``, else ``result``; either way with its
-    constants at their shortest decimals (``shortest_decimals``)."""
-    return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng, w), X, y, w)
+    constants at their shortest decimals (``shortest_decimals``). No refit starts after ``deadline`` (a
+    ``time.time()`` value)."""
+    return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng, w, deadline), X, y, w)
 
 
 def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
-             config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None) -> FitResult:
+             config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None,
+             deadline: float | None = None) -> FitResult:
     """Greedy: the first constant with a kept snap is snapped, and the search starts again on the new form (whose
-    constants simplification may have merged or reordered), until no constant snaps or the trials are spent."""
+    constants simplification may have merged or reordered), until no constant snaps, the trials are spent or the
+    deadline has passed."""
     # With no more rows than constants any values fit: they stand for nothing, and snapping one would only pick a
     # formula out of a continuum (the Regressor flags such a fit as underdetermined instead).
     if not result.constants or not math.isfinite(result.fvu) or y.shape[0] <= len(result.constants):
@@ -178,6 +183,8 @@ def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, 
                     look = fvu_of(np.asarray(f(X, fixed), dtype=np.float64), y, var_y, w_norm)
                 if not look <= max(SNAP_EXACT_FVU, current.fvu * allowance(1, n) ** PRECHECK_SLACK):
                     continue
+                if deadline is not None and time.time() > deadline:
+                    return current
                 trials += 1
                 skeleton = with_value(current.tokens, i, written)
                 if simplify is not None:
