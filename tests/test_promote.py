@@ -203,8 +203,15 @@ def test_the_gate_installs_a_wide_model_then_retires_it_when_one_model_wins_ever
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "PROMOTED as the wide model: wrote" in out and "as the wide model (the shipped pair" in out
+    assert "as the wide model: not promoted" not in out
     assert old.read_bytes() == before and load_model(wide)[1] == get_preset("flash-tiny")
     assert "**promoted as wide.pt**" in card.read_text()
+    # A candidate no better on the wide tables than the wide model now shipped: neither verdict promotes it.
+    monkeypatch.setattr(promote, "measure", _stand_in([1] * 6 + [0] * 70, [1] * 14 + [0] * 25, [1] * 10 + [0] * 66,
+                                                      [1] * 14 + [0] * 25))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "KEPT the shipped model" in out and "as the wide model: not promoted — it recovers" in out
     # Next run: a candidate better on every table replaces default and the pair becomes one model again.
     monkeypatch.setattr(promote, "measure", _stand_in([1] * 12 + [0] * 64, [1] * 20 + [0] * 19, [1] * 10 + [0] * 66,
                                                       [1] * 14 + [0] * 25))

@@ -366,6 +366,8 @@ def run_promote(args: argparse.Namespace) -> int:
     else:
         action = f"would be {done} (--dry-run)" if done != "kept shipped" else "KEPT the shipped model"
     print(f"verdict: {action} — {chosen.reason}")
+    if wide is not None and chosen is not wide:
+        print(f"as the wide model: not promoted — {wide.reason}")
     if not args.no_card:
         gate, lease = card_rows(new, old, verdict, minutes, args.seed, problems, date, wide)
         text = _insert_row(card.read_text(encoding="utf-8"), GATE_MARK, gate)
