@@ -11,7 +11,7 @@ FINALISTS = 16        # best candidates scored on every row and tried with integ
 SCREEN_MIN = 96       # a round with more new candidates than this is screened first
 SCREEN_KEEP = 48      # ... and only this many of them (best screening score first) get the full restarts
 SCREEN_ROWS = 128     # rows the screening fits see
-# Refinement guided by the model (search.refine_prefixes): from the second round on, the model also completes the first
+# Refinement guided by the model (search.refine_cuts): from the second round on, the model also completes the first
 # third and two thirds of the best few formulas so far, keeping what already fits and proposing the rest.
 REFINE_SHARE = 0.5    # completions per round, as a share of n_samples (0 turns refinement off)
 REFINE_TOP = 4        # how many of the best formulas lend their prefixes

@@ -110,7 +110,8 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
 def refine_cuts(by_formula: dict, parsimony: float, top: int) -> list[tuple[list[str], list[str]]]:
     """``(prefix, formula)`` pairs: the ``top`` best-scoring formulas so far, each cut after a third and after two
     thirds of its tokens (each prefix at least one token and short of the whole), best formula first, each prefix
-    once (from the best formula that has it)."""
+    once (from the best formula that has it). The prefixes are what the model is asked to complete in a refinement
+    round; the formulas are where ``spliced`` puts the completions' new subtrees."""
     ranked = sorted((r for r in by_formula.values() if math.isfinite(r.fvu)),
                     key=lambda r: score(r.fvu, complexity(r.tokens), parsimony))
     out: list[tuple[list[str], list[str]]] = []
@@ -121,11 +122,6 @@ def refine_cuts(by_formula: dict, parsimony: float, top: int) -> list[tuple[list
             if cut < n and all(prefix != p for p, _ in out):
                 out.append((prefix, list(r.tokens)))
     return out
-
-
-def refine_prefixes(by_formula: dict, parsimony: float, top: int) -> list[list[str]]:
-    """The prefixes of ``refine_cuts``: what the model is asked to complete in a refinement round."""
-    return [prefix for prefix, _ in refine_cuts(by_formula, parsimony, top)]
 
 
 def _begins_with(tokens: Sequence[str], prefix: Sequence[str]) -> bool:
@@ -188,7 +184,7 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     the rounds (and so the proposals' and fits' seeds) continue where it stopped. ``w`` (n,) positive row weights
     make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted;
     ``settings`` bound the work on big tables and rounds (``SearchConfig``). ``refine(prefixes, deadline)`` (the
-    model completing the prefixes of the best formulas so far, ``refine_prefixes``) adds to every round after the
+    model completing the prefixes of the best formulas so far, ``refine_cuts``) adds to every round after the
     first, sharing its deadline.
     Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""

@@ -76,15 +76,10 @@ def snap_options(value: float, window: float = SNAP_WINDOW, zero: bool = True) -
 
 def with_value(tokens: Sequence[str], index: int, written: Sequence[str]) -> list[str]:
     """``tokens`` with its ``index``-th ``<constant>`` (0-based, in order of appearance) replaced by ``written``."""
-    out, seen = [], 0
+    out, seen = [], -1
     for token in tokens:
-        if token == CONSTANT:
-            if seen == index:
-                out.extend(written)
-                seen += 1
-                continue
-            seen += 1
-        out.append(token)
+        seen += token == CONSTANT
+        out.extend(written if token == CONSTANT and seen == index else [token])
     return out
 
 
