@@ -301,7 +301,8 @@ def test_the_shipped_pair_reads_wide_tables_with_the_wide_model(incline, monkeyp
     save_model(tmp_path / "wide.pt", build_model(get_preset("flash-tiny")))
     loaded = []
     real = model_package.load_model
-    monkeypatch.setattr(model_package, "load_model", lambda path, device: loaded.append(path.name) or real(path, device))
+    monkeypatch.setattr(model_package, "load_model",
+                        lambda path, device: loaded.append(path.name) or real(path, device))
     # Untrained models may propose nothing valid (a RuntimeError after sampling): what matters is which one read X.
     with contextlib.suppress(RuntimeError):
         Regressor(n_samples=4, random_state=0).fit(X, y)           # read by wide.pt

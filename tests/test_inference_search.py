@@ -212,7 +212,8 @@ def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round()
                 ("x1",): FitResult(["x1"], [], math.inf, 1),
                 ("*", "x1", "+", "x1", "x2"): FitResult(["*", "x1", "+", "x1", "x2"], [], 1e-3, 1)}
     first = ["*", "x1", "+", "x1", "x2"]
-    assert refine_cuts(formulas, 0.05, top=1) == [(["*"], first), (["*", "x1", "+"], first)]   # the best only; inf never
+    # The best only; an infinite FVU never.
+    assert refine_cuts(formulas, 0.05, top=1) == [(["*"], first), (["*", "x1", "+"], first)]
     assert [p for p, _ in refine_cuts(formulas, 0.05, top=5)[2:]] == [["+"], ["+", "x1"]]
 
 

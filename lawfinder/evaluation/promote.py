@@ -26,9 +26,9 @@ tables replaces default.pt and retires wide.pt.
 Cost on this 2-core box: (115 + the problems the shipped pair can read) × 3 s, about 10-12 minutes. ``--budget N``
 instead gives each problem N sampled candidates and no clock (the gate's earlier form, 23 equations × 512 samples).
 
-Replacing is atomic: the new weights are written beside the shipped file (default.pt, or wide.pt) (bf16; shards
-under new names) and renamed over it. Every run appends its table to docs/model-card.md ("Promotion gate"), and the candidate's lease to its
-"Training history", promoted or not.
+Replacing is atomic: the new weights are written beside the shipped file (default.pt, or wide.pt; bf16, shards
+under new names) and renamed over it. Every run appends its table to docs/model-card.md ("Promotion gate"), and the
+candidate's lease to its "Training history", promoted or not.
 """
 
 from __future__ import annotations
@@ -343,8 +343,9 @@ def run_promote(args: argparse.Namespace) -> int:
     measure(new, old, args.equations, args.datasets, args.budget, seconds, args.seed, None if args.quiet else show)
     verdict = decide(new, old, seed=args.seed)
     wide = None
-    if not verdict.promote and old.wide is not None and reads(new.path) > reads(old.path):
-        wide = decide_wide(new, old, reads(old.path), seed=args.seed)
+    narrow_limit = reads(old.path)
+    if not verdict.promote and old.wide is not None and reads(new.path) > narrow_limit:
+        wide = decide_wide(new, old, narrow_limit, seed=args.seed)
     minutes = (time.perf_counter() - started) / 60
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     pair = f" (+ {old.wide} for wider tables)" if old.wide is not None and old.wide.exists() else ""
