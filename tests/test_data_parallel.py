@@ -15,12 +15,14 @@ from lawfinder.model.train import Trainer
 from tests.test_model_train import make_batch
 
 
+# Every trainer here runs in fp32: the tests check the arithmetic of the gradient weighting to 1e-4, which bf16
+# autocast (the default on a CPU with AMX tiles) would blur.
 def _one_learner(rank: int, world: int, init_file: str, out: str, grad_accum: int) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
         config = get_preset("flash-tiny")
-        trainer = Trainer.create(config, TrainConfig(max_steps=1, grad_accum=grad_accum, seed=0))
+        trainer = Trainer.create(config, TrainConfig(max_steps=1, grad_accum=grad_accum, seed=0, precision="fp32"))
         trainer.distribute()
         batch = make_batch(config, b=8)
         share = {k: v[rank * 4:(rank + 1) * 4] for k, v in batch.items()}   # rows with different target counts
@@ -36,7 +38,7 @@ def _one_learner(rank: int, world: int, init_file: str, out: str, grad_accum: in
 def test_two_gloo_learners_take_the_step_one_learner_takes_on_both_batches(tmp_path, grad_accum):
     mp.spawn(_one_learner, args=(2, str(tmp_path / "init"), str(tmp_path), grad_accum), nprocs=2, join=True)
     config = get_preset("flash-tiny")
-    single = Trainer.create(config, TrainConfig(max_steps=1, seed=0))
+    single = Trainer.create(config, TrainConfig(max_steps=1, seed=0, precision="fp32"))
     single.step(make_batch(config, b=8))
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
     for name, p in single.model.named_parameters():

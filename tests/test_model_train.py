@@ -105,7 +105,7 @@ def test_resume_is_bit_for_bit(tmp_path, optimizer):
 
 def test_overwrite_is_atomic_and_load_model_matches(tmp_path):
     cfg = get_preset("sl-tiny")
-    trainer = Trainer.create(cfg, TrainConfig(max_steps=5))
+    trainer = Trainer.create(cfg, TrainConfig(max_steps=5, precision="fp32"))  # evaluates as load_model's model does
     batch = make_batch(cfg)
     path = tmp_path / "ckpt.pt"
     trainer.save_checkpoint(path)
@@ -228,3 +228,64 @@ def test_bench_train_step_measures_a_shape_given_by_overrides(tmp_path, capsys):
     assert row["n_variables"] == 5 and row["parameters"] == sum(p.numel() for p in wide.parameters())
     assert main(["bench", "train-step", "--preset", "flash-tiny", "--set-model", "width=3"]) == 2
     assert "--set-model" in capsys.readouterr().err
+
+
+def test_precision_picks_the_autocast_dtype(monkeypatch):
+    from lawfinder.model import train
+
+    monkeypatch.setattr(train, "cpu_has_bf16_tiles", lambda: True)
+    assert train.autocast_for("auto", "cpu") is torch.bfloat16 and train.autocast_for("auto", "cuda") is torch.bfloat16
+    assert train.autocast_for("fp32", "cpu") is None and train.autocast_for("fp32", "cuda") is None
+    monkeypatch.setattr(train, "cpu_has_bf16_tiles", lambda: False)
+    assert train.autocast_for("auto", "cpu") is None and train.autocast_for("bf16", "cpu") is torch.bfloat16
+    with pytest.raises(ValueError, match="precision must be one of"):
+        TrainConfig(precision="fp16")
+
+
+def _linear_output_dtypes(trainer, batch) -> set:
+    seen = set()
+    handles = [m.register_forward_hook(lambda _m, _i, out: seen.add(out.dtype))
+               for m in trainer.model.modules() if isinstance(m, torch.nn.Linear)]
+    trainer.step(batch)
+    for h in handles:
+        h.remove()
+    return seen
+
+
+def test_bf16_step_on_a_cpu_follows_the_fp32_step():
+    # Same seed, same batch: the bf16 step really runs its linear layers in bf16 and lands where fp32 lands, to
+    # bf16's precision; parameters stay fp32.
+    cfg = get_preset("flash-tiny", input_noise=0.0)
+    batch = make_batch(cfg)
+    runs = {p: Trainer.create(cfg, TrainConfig(lr=1e-3, max_steps=10, precision=p)) for p in ("fp32", "bf16")}
+    assert _linear_output_dtypes(runs["fp32"], batch) == {torch.float32}
+    assert _linear_output_dtypes(runs["bf16"], batch) == {torch.bfloat16}
+    losses = {p: float(t.step(batch)["loss"]) for p, t in runs.items()}
+    assert losses["bf16"] == pytest.approx(losses["fp32"], rel=2e-2)
+    a, b = _params(runs["fp32"].model), _params(runs["bf16"].model)
+    assert all(b[k].dtype == a[k].dtype for k in a)
+    moved = sum(float((a[k] - b[k]).abs().max()) for k in a if a[k].is_floating_point())
+    assert moved < 0.05 * len(a)
+
+
+def test_attention_under_cpu_autocast_runs_in_fp32():
+    from lawfinder.model.layers import attend
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 2, 5, 8, generator=g) for _ in range(3))
+    plain = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = attend(q.bfloat16(), k.bfloat16(), v.bfloat16(), is_causal=True)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, plain, atol=3e-2, rtol=3e-2)
+
+
+def test_bench_train_step_measures_both_precisions(tmp_path):
+    out = tmp_path / "ts.json"
+    assert main(["bench", "train-step", "--preset", "flash-tiny", "--batch-size", "2", "--n-points", "8", "--steps",
+                 "1", "--warmup", "0", "--compile", "off", "--precision", "both", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert [r["precision"] for r in data["results"]] == ["fp32", "bf16 autocast"]
+    assert {p["dtype"] for p in data["matmul_peaks"]} == {"float32", "bfloat16"}
+    assert [r["matmul_peak"]["dtype"] for r in data["results"]] == ["float32", "bfloat16"]

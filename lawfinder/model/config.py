@@ -18,6 +18,7 @@ from .tokenizer import get_tokenizer
 KINDS = ("set", "table")
 OPTIMIZERS = ("adamw", "adamcpr")
 KAPPA_INITS = ("warm_start", "dependent", "uniform", "inflection_point")
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class TrainConfig:
     cpr_kappa_param: float = 1000.0
     cpr_reg_step_size: int = 200
     compile: bool | None = None        # None: compiled on CUDA, eager on CPU
+    # Autocast dtype of the forward pass (parameters, gradients and the optimiser stay fp32): "auto" = bf16 on CUDA
+    # and on a CPU with AMX tiles (where bf16 matrix multiplies are several times faster than fp32), fp32 elsewhere.
+    precision: str = "auto"
     compile_mode: str | None = None    # None: "reduce-overhead" (CUDA graphs) on CUDA, torch's default elsewhere
     trim_padding: bool = True  # drop all-pad token columns per batch (eager runs; compiled runs pad to buckets)
     # Padded sizes a compiled step rounds the point count / token length up to, so that it sees a few fixed shapes
@@ -126,6 +130,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.cpr_kappa_init not in KAPPA_INITS:
             raise ValueError(f"TrainConfig.cpr_kappa_init must be one of {KAPPA_INITS}, got {self.cpr_kappa_init!r}")
         if self.max_steps < 1 or self.batch_size < 1:

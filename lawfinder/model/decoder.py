@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
-from .layers import FeedForward, RMSNorm, RotaryEmbedding, key_mask, merge_heads, split_heads
+from .layers import FeedForward, RMSNorm, RotaryEmbedding, attend, key_mask, merge_heads, split_heads
 
 Cache = dict[str, Any]
 
@@ -50,15 +49,15 @@ class DecoderBlock(nn.Module):
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
         if start == 0:
-            attn = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
+            attn = attend(q, k, v, is_causal=t > 1)
         else:
             # Query i sits at position start+i and may read keys 0..start+i.
             positions = start + torch.arange(t, device=x.device)
             allowed = torch.arange(start + t, device=x.device)[None, :] <= positions[:, None]
-            attn = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+            attn = attend(q, k, v, attn_mask=allowed)
         x = x + self.dropout(self.self_out(merge_heads(attn)))
         q = split_heads(self.cross_q(self.cross_norm(x)), self.n_heads)
-        attn = F.scaled_dot_product_attention(q, cross[0], cross[1], attn_mask=key_mask(memory_mask))
+        attn = attend(q, cross[0], cross[1], attn_mask=key_mask(memory_mask))
         x = x + self.dropout(self.cross_out(merge_heads(attn)))
         x = x + self.ffn(self.ffn_norm(x))
         return x, (k, v)

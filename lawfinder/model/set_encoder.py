@@ -14,14 +14,19 @@ from torch import nn
 from .config import ModelConfig
 from .layers import Attention, FeedForward, RMSSetNorm
 
-_BIT_SHIFTS = torch.arange(31, -1, -1, dtype=torch.int32)  # sign bit first
+_BYTE_SHIFTS = torch.tensor([24, 16, 8, 0], dtype=torch.int32)  # most significant byte (with the sign bit) first
+# Row b: the 8 bits of the byte b as ±1.0, most significant first.
+_BYTE_BITS = torch.tensor([[1.0 if (b >> (7 - i)) & 1 else -1.0 for i in range(8)] for b in range(256)])
 
 
 def float_bits(values: torch.Tensor) -> torch.Tensor:
-    """float32 (...) -> (..., 32) of ±1.0: the IEEE-754 bit pattern, sign bit first."""
+    """float32 (...) -> (..., 32) of ±1.0: the IEEE-754 bit pattern, sign bit first.
+
+    Each of the four bytes is looked up in a 256-row table of ±1 patterns: one gather instead of a shift, a mask, a
+    cast and an affine map over all 32 bits (half the encoder's input cost on a CPU)."""
     ints = values.to(torch.float32).contiguous().view(torch.int32)
-    bits = (ints.unsqueeze(-1) >> _BIT_SHIFTS.to(ints.device)) & 1
-    return bits.to(torch.float32) * 2.0 - 1.0
+    index = (ints.unsqueeze(-1) >> _BYTE_SHIFTS.to(ints.device)) & 255  # (..., 4)
+    return _BYTE_BITS.to(ints.device)[index].flatten(-2)
 
 
 class MAB(nn.Module):
@@ -79,11 +84,11 @@ class SetEncoder(nn.Module):
 
     def features(self, values: torch.Tensor, column_mask: torch.Tensor) -> torch.Tensor:
         """values (B, N, C) with C = max_variables + 1 (y last), column_mask (B, C) -> (B, N, C·32)."""
-        bits = float_bits(values)  # (B, N, C, 32)
+        bits = float_bits(values)  # (B, N, C, 32), a fresh tensor: updated in place
         if self.training and self.cfg.input_noise > 0:
-            bits = bits + self.cfg.input_noise * torch.randn_like(bits)
-        bits = torch.where(column_mask[:, None, :, None], bits, 0.0)
-        return bits.flatten(2)
+            bits.add_(torch.randn_like(bits), alpha=self.cfg.input_noise)
+        # Bits are always finite (a NaN or inf value has a bit pattern too), so a product masks them safely.
+        return bits.mul_(column_mask[:, None, :, None]).flatten(2)
 
     def forward(self, values: torch.Tensor, point_mask: torch.Tensor, column_mask: torch.Tensor) -> torch.Tensor:
         x = self.embed(self.features(values, column_mask))  # (B, N, D)

@@ -3,8 +3,9 @@ shapes, fed from device memory (the trainer alone, no data pipeline).
 
 ``--preset flash-3M,flash-20M`` measures each in turn and prints one table: samples/s, tokens/s, achieved FLOP/s
 (torch's FLOP count of one step divided by the measured step time), MFU against a matrix-multiply peak measured in
-the same run on the same device (bf16 on CUDA, fp32 on CPU), peak memory and whether the step was compiled
-(``--compile both`` measures each preset both ways). ``--out`` writes the figures as JSON, ``--jsonl`` appends one
+the same run on the same device in the step's precision, peak memory and whether the step was compiled
+(``--compile both`` measures each preset both ways). ``--precision`` picks the autocast dtype (``auto``: bf16 on
+CUDA and on a CPU with AMX tiles, fp32 elsewhere; ``both`` measures fp32 and bf16). ``--out`` writes the figures as JSON, ``--jsonl`` appends one
 line per row. A preset that fails (e.g. out of memory) gets a row with its error and the others still run.
 """
 
@@ -36,11 +37,11 @@ def _sync(device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_peak(device, size: int | None = None, repeats: int = 10) -> dict:
-    """Best FLOP/s of a square matmul: bf16 on CUDA (8192³), fp32 on CPU (1024³ by default)."""
+def matmul_peak(device, size: int | None = None, repeats: int = 10, dtype=None) -> dict:
+    """Best FLOP/s of a square matmul in ``dtype`` (default bf16 on CUDA, fp32 on CPU): 8192³ on CUDA, 1024³ on CPU."""
     import torch
 
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
     n = size or (8192 if device.type == "cuda" else 1024)
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
@@ -52,13 +53,17 @@ def matmul_peak(device, size: int | None = None, repeats: int = 10) -> dict:
         a @ b
         _sync(device)
         best = min(best, time.perf_counter() - start)
-    return {"size": n, "dtype": str(dtype).replace("torch.", ""), "flops_per_s": 2.0 * n**3 / best}
+    return {"size": n, "dtype": dtype_name(dtype), "flops_per_s": 2.0 * n**3 / best}
+
+
+def dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "")
 
 
 def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: int | None = None,
                          seq_len: int = 32, steps: int = 5, warmup: int | None = None, device: str = "auto",
                          compile: bool | None = None, grad_accum: int = 1, peak: dict | None = None,
-                         model_overrides: dict | None = None, ddp: bool = False) -> dict:
+                         model_overrides: dict | None = None, ddp: bool = False, precision: str = "auto") -> dict:
     from ..model.presets import get
     from ..model.train import Trainer
 
@@ -71,7 +76,7 @@ def run_train_step_bench(preset: str, batch_size: int | None = None, n_points: i
         raise ValueError(f"--seq-len {seq_len} exceeds the preset's max_len {config.max_len}")
     batch_size = batch_size or record.train.batch_size
     train_config = record.train_config(batch_size, {"compile": compile, "grad_accum": grad_accum,
-                                                    "max_steps": 10**6})
+                                                    "max_steps": 10**6, "precision": precision})
     trainer = Trainer.create(config, train_config, dev)
     with group_of_one(dev) if ddp else nullcontext():
         if ddp:
@@ -108,7 +113,8 @@ def _time_steps(trainer, config, dev, preset, batch_size, n_points, seq_len, ste
     batch = synthetic_batch(config, batch_size, n_points, seq_len)
     batch_dev = {k: v.to(dev) for k, v in batch.items()}
     flop_check = check_flops(trainer.model, batch_dev)
-    peak = peak or matmul_peak(dev)
+    dtype = trainer.autocast_dtype or torch.float32
+    peak = (peak or {}).get(dtype_name(dtype)) or matmul_peak(dev, dtype=dtype)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     for _ in range(warmup):
@@ -127,7 +133,7 @@ def _time_steps(trainer, config, dev, preset, batch_size, n_points, seq_len, ste
         "preset": preset, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "torch": torch.__version__, "threads": torch.get_num_threads(), "compile": trainer.compiled,
         "cuda_graphs": trainer.graphs, "grad_accum": grad_accum,
-        "precision": "bf16 autocast" if dev.type == "cuda" else "fp32", "optimizer": train_config.optimizer,
+        "precision": "bf16 autocast" if trainer.autocast_dtype else "fp32", "optimizer": train_config.optimizer,
         "batch_size": batch_size, "n_points": n_points, "n_variables": config.max_variables, "seq_len": seq_len,
         "parameters": sum(p.numel() for p in trainer.model.parameters()),
         "steps": steps, "warmup_steps": warmup, "step_time_s": step_time, "last_loss": metrics.get("loss"),
@@ -157,33 +163,42 @@ def peak_memory_mib(device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_many(presets: list[str], compiles: list[bool | None], device: str = "auto", on_row=None, **kw) -> dict:
-    """Every preset × compile setting in one process, against one matmul peak (best of before and after).
-    ``on_row(row)`` sees each row as soon as it is measured (MFU against the peak measured before)."""
+def run_many(presets: list[str], compiles: list[bool | None], device: str = "auto", on_row=None,
+             precisions: tuple[str, ...] = ("auto",), **kw) -> dict:
+    """Every preset × compile × precision setting in one process, against one matmul peak per dtype (best of before
+    and after). ``on_row(row)`` sees each row as soon as it is measured (MFU against the peak measured before)."""
     import torch
 
+    from ..model.train import autocast_for
+
     dev = resolve_device(device)
-    before = matmul_peak(dev)
+    dtypes = {autocast_for(p, dev) or torch.float32 for p in precisions}
+    before = {dtype_name(d): matmul_peak(dev, dtype=d) for d in dtypes}
     rows = []
     for preset in presets:
         for compile in compiles:
-            try:
-                rows.append(run_train_step_bench(preset, device=str(dev), compile=compile, peak=before, **kw))
-            except ValueError:
-                raise
-            except Exception as error:  # noqa: BLE001 - one failing preset (OOM, compiler) must not hide the rest
-                rows.append({"preset": preset, "compile": compile, "error": f"{type(error).__name__}: {error}"[:300]})
-            finally:
-                _release(dev)
-            if on_row is not None:
-                on_row(rows[-1])
-    # Peak measured on both sides of the timed steps, best kept: on a shared machine one side may be disturbed.
-    peak = max(before, matmul_peak(dev), key=lambda p: p["flops_per_s"])
+            for precision in precisions:
+                try:
+                    rows.append(run_train_step_bench(preset, device=str(dev), compile=compile, peak=before,
+                                                     precision=precision, **kw))
+                except ValueError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - one failing preset (OOM, compiler) must not hide the rest
+                    rows.append({"preset": preset, "compile": compile, "precision": precision,
+                                 "error": f"{type(error).__name__}: {error}"[:300]})
+                finally:
+                    _release(dev)
+                if on_row is not None:
+                    on_row(rows[-1])
+    # Peaks measured on both sides of the timed steps, best kept: on a shared machine one side may be disturbed.
+    peaks = {name: max(peak, matmul_peak(dev, dtype=getattr(torch, name)), key=lambda p: p["flops_per_s"])
+             for name, peak in before.items()}
     for row in rows:
         if "achieved_flops_per_s" in row:
+            peak = peaks[row["matmul_peak"]["dtype"]]
             row["matmul_peak"], row["mfu"] = peak, row["achieved_flops_per_s"] / peak["flops_per_s"]
-    return {"benchmark": "train-step", "device": str(dev), "torch": torch.__version__, "matmul_peak": peak,
-            "results": rows}
+    return {"benchmark": "train-step", "device": str(dev), "torch": torch.__version__,
+            "matmul_peaks": sorted(peaks.values(), key=lambda p: p["dtype"]), "results": rows}
 
 
 def _release(device) -> None:
@@ -204,17 +219,18 @@ def _write_json(path: str, data: dict) -> None:
 
 
 def format_table(report: dict) -> str:
-    peak = report["matmul_peak"]
-    header = (f"{'preset':<11} {'compile':>7} {'batch':>5} {'points':>6} {'tokens':>6} {'params':>8} {'ms/step':>8} "
-              f"{'samples/s':>10} {'tokens/s':>10} {'TFLOP/s':>8} {'MFU':>6} {'peak MiB':>9}")
-    lines = [f"device {report['device']} (torch {report['torch']}), matmul peak {peak['flops_per_s']:.3e} FLOP/s "
-             f"({peak['dtype']} {peak['size']}³, measured in this run)", header, "-" * len(header)]
+    peaks = ", ".join(f"{p['flops_per_s']:.3e} FLOP/s ({p['dtype']} {p['size']}³)" for p in report["matmul_peaks"])
+    header = (f"{'preset':<11} {'compile':>7} {'dtype':>5} {'batch':>5} {'points':>6} {'tokens':>6} {'params':>8} "
+              f"{'ms/step':>8} {'samples/s':>10} {'tokens/s':>10} {'TFLOP/s':>8} {'MFU':>6} {'peak MiB':>9}")
+    lines = [f"device {report['device']} (torch {report['torch']}), matmul peak {peaks}, measured in this run",
+             header, "-" * len(header)]
     for r in report["results"]:
         compiled = {True: "on", False: "off", None: "auto"}[r.get("compile")] + ("+ddp" if r.get("ddp") else "")
         if "error" in r:
-            lines.append(f"{r['preset']:<11} {compiled:>7}  failed: {r['error']}")
+            lines.append(f"{r['preset']:<11} {compiled:>7} {r.get('precision', ''):>5}  failed: {r['error']}")
             continue
-        lines.append(f"{r['preset']:<11} {compiled:>7} {r['batch_size']:>5} {r['n_points']:>6} {r['seq_len']:>6} "
+        dtype = "bf16" if r["precision"].startswith("bf16") else "fp32"
+        lines.append(f"{r['preset']:<11} {compiled:>7} {dtype:>5} {r['batch_size']:>5} {r['n_points']:>6} {r['seq_len']:>6} "
                      f"{r['parameters'] / 1e6:>7.2f}M {r['step_time_s'] * 1e3:>8.1f} {r['samples_per_s']:>10.1f} "
                      f"{r['tokens_per_s']:>10.0f} {r['achieved_flops_per_s'] / 1e12:>8.3f} {100 * r['mfu']:>5.1f}% "
                      f"{r['peak_memory_mib']:>9.0f}")
@@ -222,6 +238,7 @@ def format_table(report: dict) -> str:
 
 
 COMPILE_CHOICES = {"auto": [None], "on": [True], "off": [False], "both": [False, True]}
+PRECISION_CHOICES = {"auto": ("auto",), "bf16": ("bf16",), "fp32": ("fp32",), "both": ("fp32", "bf16")}
 
 
 def _train_step(args: argparse.Namespace) -> int:
@@ -247,6 +264,7 @@ def _train_step(args: argparse.Namespace) -> int:
                 handle.write(json.dumps({"benchmark": "train-step", **row}) + "\n")
 
     report = run_many(presets, COMPILE_CHOICES[args.compile], args.device, on_row=append,
+                      precisions=PRECISION_CHOICES[args.precision],
                       batch_size=args.batch_size, n_points=args.n_points, seq_len=args.seq_len, steps=args.steps,
                       warmup=args.warmup, grad_accum=args.grad_accum, model_overrides=overrides, ddp=args.ddp)
     print(format_table(report), flush=True)
@@ -272,6 +290,9 @@ def register_bench(sub) -> None:
     p.add_argument("--set-model", action="append", default=[], metavar="NAME=VALUE",
                    help="ModelConfig field for every preset measured (e.g. the growing model: --preset flash-3M "
                         "--set-model d_model=128 --set-model n_heads=2 ...)")
+    p.add_argument("--precision", default="auto", choices=sorted(PRECISION_CHOICES),
+                   help="autocast dtype: auto (bf16 on CUDA and on a CPU with AMX tiles, else fp32), bf16, fp32, or "
+                        "both (one row each)")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     p.add_argument("--ddp", action="store_true",
                    help="step through DistributedDataParallel in a group of one (NCCL on a GPU, gloo on a CPU): the "
