@@ -4,6 +4,7 @@ two problems with tiny models."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def test_the_command_measures_both_in_turn_and_appends_its_rows(tmp_path, capsys
     code = main(["bench", "promote", str(new), "--against", str(old), "--equations", "2", "--budget", "4",
                  "--card", str(card), "--quiet"])
     out = capsys.readouterr().out
-    assert code == 0 and "KEPT the shipped model" in out and "recovered           0/2" in out
+    # The same model on both sides (the affine and power-law baselines may recover a problem for either): equal.
+    recovered = re.search(r"^recovered\s+(\d)/2\s+(\d)/2$", out, re.M)
+    assert code == 0 and "KEPT the shipped model" in out and recovered and recovered[1] == recovered[2]
     assert old.read_bytes() == before
     text = card.read_text()
     gate_row = text[:text.index(GATE_MARK)].rstrip().splitlines()[-1]
@@ -130,16 +133,17 @@ def test_paired_bootstrap_of_a_clear_difference():
     assert mean == pytest.approx(0.5) and 0 < low < mean < high <= 1 and 0.95 < p < 1.0
 
 
-def test_the_timed_gate_scores_a_table_too_wide_for_a_model_as_a_failure_and_goes_on(tmp_path, capsys):
+def test_the_timed_gate_runs_a_model_narrower_than_the_tables(tmp_path, capsys):
     narrow, wide = tmp_path / "narrow.pt", tmp_path / "wide.pt"
     torch.manual_seed(3)
     save_model(narrow, build_model(get_preset("flash-tiny", max_variables=1)), dtype=torch.bfloat16)
     save_model(wide, build_model(get_preset("flash-tiny")), dtype=torch.bfloat16)
-    code = main(["bench", "promote", str(wide), "--against", str(narrow), "--equations", "3", "--seconds", "0.3",
+    code = main(["bench", "promote", str(wide), "--against", str(narrow), "--equations", "3", "--seconds", "1",
                  "--no-card"])
     captured = capsys.readouterr()
-    assert code == 0 and "3 FastSRB problems (3 eq × 0.3 s" in captured.out
-    assert "[shipped] 1/3" in captured.err and "vNRR:error" in captured.err   # too wide for a 1-variable model
+    assert code == 0 and "3 FastSRB problems (3 eq × 1 s" in captured.out
+    # A 1-variable model reads the column a random forest ranks first of each wider table: scored, not an error.
+    assert "[shipped] 1/3" in captured.err and "error" not in captured.err
     assert "<= 3 variables" in captured.out and "KEPT the shipped model" in captured.out
 
 

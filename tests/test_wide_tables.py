@@ -1,6 +1,7 @@
 """``lawfinder fit`` on tables of 4 to 17 input columns when the model reads 17 variables (issue 17 item 3), with a
-tiny 17-variable model made in the test (a few seconds of overfitting so that it proposes ``x1 + x4``); wider tables
-than a model reads are refused in one line naming the limit, for the 17-variable model and the 3-variable one."""
+tiny 17-variable model made in the test (a few seconds of overfitting so that it proposes ``x1 + x4``); a table wider
+than the model reads is searched on the columns a random forest ranks first (with a one-line note), and asking for
+more columns than the model reads is refused in one line naming the limit."""
 
 from __future__ import annotations
 
@@ -56,16 +57,37 @@ def test_fit_reads_every_column_a_17_variable_model_takes(columns, model17, tmp_
     assert "c0 + c3" in out or "c3 + c0" in out, out
 
 
-@pytest.mark.parametrize("model, columns, limit", [("tiny17", 18, 17), ("3-variable", 4, 3)])
-def test_a_table_wider_than_the_model_is_refused_in_one_line(model, columns, limit, model17, tmp_path, capsys):
+def _tiny3(tmp_path):
     from lawfinder.model.build import build_model
 
-    path = model17
-    if model == "3-variable":  # like the CPU-trained model shipped before the GPU recipe
-        path = tmp_path / "tiny3.pt"
-        save_model(path, build_model(get_preset("flash-tiny", max_variables=3)))
+    path = tmp_path / "tiny3.pt"  # like the CPU-trained model shipped before the GPU recipe
+    save_model(path, build_model(get_preset("flash-tiny", max_variables=3)))
+    return path
+
+
+def test_a_table_wider_than_the_model_is_searched_on_the_columns_it_reads(tmp_path, capsys):
+    # y = c0 + c3 on 5 columns, a 3-variable model: the search reads the 3 columns a random forest ranks first (c0
+    # and c3 among them), the note says so in one line, and the affine baseline finds the law over the full table.
+    table = _table(tmp_path / "wide5.csv", 5)
+    code = main(["fit", str(table), "--target", "y", "--model", str(_tiny3(tmp_path)), "--n-samples", "4",
+                 "--seed", "0", "--top", "1", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    notes = [line for line in captured.err.splitlines() if "reads at most 3" in line]
+    assert len(notes) == 1 and "c0" in notes[0] and "c3" in notes[0], captured.err
+    import json
+
+    best = json.loads(captured.out)[0]
+    assert best["fvu"] < 1e-20 and {"c0", "c3"} <= set(best["expression"].replace("*", " ").split())
+
+
+@pytest.mark.parametrize("model, columns, limit", [("tiny17", 18, 17), ("3-variable", 4, 3)])
+def test_asking_for_more_columns_than_the_model_reads_is_refused_in_one_line(model, columns, limit, model17,
+                                                                             tmp_path, capsys):
+    path = model17 if model == "tiny17" else _tiny3(tmp_path)
     table = _table(tmp_path / "too_wide.csv", columns)
-    code = main(["fit", str(table), "--target", "y", "--model", str(path), "--n-samples", "4", "--seed", "0"])
+    code = main(["fit", str(table), "--target", "y", "--model", str(path), "--n-samples", "4", "--seed", "0",
+                 "--select-k-features", str(columns)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert f"X has {columns} variables but the model reads at most {limit}" in err
+    assert f"select_k_features={columns} but the model reads at most {limit} columns" in err

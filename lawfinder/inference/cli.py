@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--nested-constraints", type=_json_object, metavar="JSON",
                    help="""PySR's nested constraints, e.g. '{"sin": {"sin": 0, "cos": 0}}'""")
     p.add_argument("--required", type=_names, help="columns every formula must use, e.g. 'm,theta'")
+    p.add_argument("--select-k-features", type=int, metavar="K",
+                   help="search over the K columns a random forest ranks most informative (default: all the model "
+                        "reads; a wider table is narrowed to that with a note)")
     p.add_argument("--weights", metavar="COLUMN",
                    help="column of row weights (>= 0, e.g. 1/sigma^2): weighted least squares and a weighted FVU")
     p.add_argument("--units", help='SI units per column, e.g. "V=V,I=A,R=Ohm": consistent formulas rank first')
@@ -118,6 +121,7 @@ def run_fit(args: argparse.Namespace) -> int:
                           verbose=wanted(args.quiet), device=args.device, binary_operators=args.binary_operators,
                           unary_operators=[] if args.unary_operators == ["none"] else args.unary_operators,
                           maxsize=args.maxsize, nested_constraints=args.nested_constraints,
+                          select_k_features=args.select_k_features,
                           required_variables=args.required)
     if os.environ.get("RAY_ADDRESS") and args.n_jobs != 1:  # a cluster named: fit constants on it
         from ..ray_connect import connect

@@ -85,24 +85,38 @@ def load(spec: Any, device: str = "auto", n_variables: int | None = None):
     shipped; an object with ``decode``/``encode`` and a ``config`` is used as it is (e.g. ``build_model(...)``).
     """
     device = resolve_device(device)
+    path = model_path(spec, n_variables)
+    if path is None:
+        return spec.eval().to(device) if hasattr(spec, "eval") else spec
+    from ..model import load_model
+
+    model, _config = load_model(path, device)
+    return model
+
+
+def model_path(spec: Any, n_variables: int | None = None) -> Path | None:
+    """The checkpoint file ``load(spec, ..., n_variables)`` reads; None for a model object (used as it is)."""
     if spec is not None and not isinstance(spec, (str, Path)):
         if not all(hasattr(spec, a) for a in ("encode", "decode", "config")):
             raise ValueError(f"model must be a checkpoint path, a preset name or a model object with encode/decode "
                              f"and config; got {type(spec).__name__}")
-        return spec.eval().to(device) if hasattr(spec, "eval") else spec
-    from ..model import PRESETS, load_model
+        return None
+    from ..model import PRESETS
 
     if spec is None:
-        path = shipped_for(n_variables)
-    elif Path(spec).exists():
-        path = Path(spec)
-    elif str(spec) in PRESETS:
-        path = shipped_checkpoint(str(spec))
-    else:
-        raise ValueError(f"model {str(spec)!r} is neither an existing checkpoint path nor a preset name "
-                         f"({', '.join(sorted(PRESETS))}); " + _HOW_TO_GET_ONE)
-    model, _config = load_model(path, device)
-    return model
+        return shipped_for(n_variables)
+    if Path(spec).exists():
+        return Path(spec)
+    if str(spec) in PRESETS:
+        return shipped_checkpoint(str(spec))
+    raise ValueError(f"model {str(spec)!r} is neither an existing checkpoint path nor a preset name "
+                     f"({', '.join(sorted(PRESETS))}); " + _HOW_TO_GET_ONE)
+
+
+def model_width(spec: Any, n_variables: int | None = None) -> int:
+    """How many columns the model ``load(spec, ..., n_variables)`` gives reads, without loading its weights."""
+    path = model_path(spec, n_variables)
+    return reads(path) if path is not None else int(spec.config.max_variables)
 
 
 _VARIABLE = re.compile(r"x_?\{?([1-9][0-9]*)\}?\Z")  # x7 (prefix vocabulary) or x_{7} (LaTeX vocabulary)
@@ -240,15 +254,32 @@ class ModelProposer:
         return out
 
 
+def baselines(X: np.ndarray, y: np.ndarray) -> list[list[str]]:
+    """The formulas a model's search also fits in its first round: a constant, ``C * xj + C`` for each column,
+    ``C * x1 + ... + C * xd + C``, and the power laws a log-log fit suggests (``power_law.power_laws``). They cost a
+    few fits and make sure the answer is never worse than linear regression on the columns read, and that a product of
+    powers is found at any scale of the values: a model trained on exact laws of values of order one may propose
+    neither."""
+    from .power_law import power_laws
+
+    terms = [["*", "<constant>", f"x{j + 1}"] for j in range(X.shape[1])]
+    affine = ["<constant>"]
+    for term in reversed(terms):
+        affine = ["+", *term, *affine]
+    singles = [["+", *term, "<constant>"] for term in terms]
+    return [["<constant>"], *singles] + ([affine] if X.shape[1] > 1 else []) + power_laws(X, y)
+
+
 def in_rounds(proposer: ModelProposer, X: np.ndarray, y: np.ndarray) -> Callable[[int, float | None], list]:
-    """``propose(round, deadline)`` for the anytime search: round r samples with seed ``proposer.seed + r``. Any
-    other callable ``(X, y)`` is called as it is every round."""
+    """``propose(round, deadline)`` for the anytime search: round r samples with seed ``proposer.seed + r``, and
+    round 0 also holds the ``baselines``. Any other callable ``(X, y)`` is called as it is every round."""
     if not isinstance(proposer, ModelProposer):
         return lambda round_, deadline: proposer(X, y)
     base = proposer.seed
 
     def propose(round_: int, deadline: float | None) -> list[list[str]]:
         proposer.seed, proposer.deadline = base + round_, deadline
-        return proposer(X, y)
+        sampled = proposer(X, y)
+        return baselines(X, y) + sampled if round_ == 0 else sampled
 
     return propose

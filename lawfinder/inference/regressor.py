@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -25,6 +26,7 @@ from .candidates import default_simplifier
 from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, REFINE_SHARE,
                        REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
 from .equation import Equation
+from .feature_selection import widen
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
 from .law_checks import law_found, span_warning, underdetermined_message
@@ -53,6 +55,10 @@ class Regressor(RegressorMixin, BaseEstimator):
     nested_constraints  PySR's: ``{"sin": {"sin": 0, "cos": 0}}`` allows no sin or cos inside a sin
     required_variables  feature names every formula must use
                   A returned formula never breaks these; the model is not let to sample ruled-out operators.
+    select_k_features  search over only this many columns, the ones a random forest ranks most informative
+                  (PySR's option; required_variables are always kept). None: every column when the model reads
+                  them all, else as many as it reads (with a warning naming the ones chosen), so that a table of any
+                  width gets an answer; ``selection_mask_`` says which were used
     fit_rows, finalists, screen_min, screen_keep, screen_rows   the search's work on big tables and big rounds:
                   constants fitted on at most ``fit_rows`` rows, the ``finalists`` best scored on every row and
                   snapped, rounds of more than ``screen_min`` candidates screened on ``screen_rows`` rows with only
@@ -98,7 +104,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                  nested_constraints: dict | None = None, required_variables: Sequence[str] | None = None,
                  fit_rows: int = FIT_ROWS, finalists: int = FINALISTS, screen_min: int = SCREEN_MIN,
                  screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS, refine_share: float = REFINE_SHARE,
-                 refine_top: int = REFINE_TOP, refine_splice: bool = REFINE_SPLICE):
+                 refine_top: int = REFINE_TOP, refine_splice: bool = REFINE_SPLICE,
+                 select_k_features: int | None = None):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -134,6 +141,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.refine_share = refine_share
         self.refine_top = refine_top
         self.refine_splice = refine_splice
+        self.select_k_features = select_k_features
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -177,23 +185,36 @@ class Regressor(RegressorMixin, BaseEstimator):
         if targets is not None:
             return self._fit_targets(X, targets, feature_names, X_units, y_units, sample_weight)
         X, y, names, w = check_fit_data(self, X, y, feature_names, self.drop_nan, sample_weight)
-        constraints = self._constraints(names)
-        accept = (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
+        self._constraints(names)  # an unknown operator or variable is named against every column
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
         resume, seed = self._resumed(X, y, names, w)
         started = time.time()  # the time budget covers everything, loading the model included
         warning = span_warning(X, y, names)
         if warning:
             warnings.warn(warning, stacklevel=2)
+        columns = self._columns(X, y, w, names, seed)
+        self.selection_mask_ = None if columns is None else np.isin(np.arange(X.shape[1]), columns)
+        # The search reads the chosen columns (all of them, or ``columns``); its formulas are mapped back onto the
+        # full table (``widen``) and the full table's own baselines join them.
+        read = X if columns is None else X[:, list(columns)]
+        read_constraints = self._constraints(names if columns is None else [names[i] for i in columns])
+        constraints = self._constraints(names)
+        accept = (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
+        read_accept = (lambda tokens: read_constraints.violation(tokens) is None) if constraints.active else None
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
-            propose, refine = self._round_proposer(X, y, seed, constraints)
-            outcome = search(propose, X, y, simplifier,
+            propose, refine = self._round_proposer(read, y, seed, read_constraints)
+            outcome = search(propose, read, y, simplifier,
                              FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, self.time_budget,
-                             started, self.n_rounds, resume, w, accept, settings=self._search_config(), refine=refine)
+                             started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
+                             refine=refine)
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
+            results = list(outcome.results)
+            if columns is not None:
+                results = [replace(r, tokens=widen(r.tokens, columns)) for r in results]
+                results += self._full_table_baselines(X, y, w, seed, simplifier, accept, started)
             # Snapping and simplifying the finalists can write another form: every kept formula keeps the constraints.
-            results = [r for r in outcome.results if accept is None or accept(r.tokens)]
+            results = [r for r in results if accept is None or accept(r.tokens)]
             if not results:
                 raise RuntimeError("no candidate keeps the constraints (binary_operators, unary_operators, maxsize, "
                                    "nested_constraints, required_variables); sample more, give more time, or loosen "
@@ -229,6 +250,47 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.units_ = None if levels is None else describe(
             unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
+
+    def _columns(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, names: Sequence[str],
+                 seed: int) -> tuple[int, ...] | None:
+        """The columns the search reads (``select_k_features``), or None for all of them."""
+        from .feature_selection import select_columns
+
+        n_columns, k = X.shape[1], self.select_k_features
+        limit = None if self.proposer is not None else self._model_width(n_columns)
+        if k is None and (limit is None or n_columns <= limit):
+            return None
+        if k is not None and limit is not None and k > limit:
+            raise TooManyVariables(f"select_k_features={k} but the model reads at most {limit} columns")
+        if k is not None and k >= n_columns:
+            return None
+        required = [list(names).index(v) for v in (self.required_variables or ())]
+        columns = select_columns(X, y, k or limit, w, required, seed)
+        if k is None:
+            warnings.warn(f"X has {n_columns} columns but the model reads at most {limit}: searching over the "
+                          f"{limit} a random forest ranks most informative ({', '.join(names[i] for i in columns)}); "
+                          f"pass select_k_features to choose how many, or a model that reads more", stacklevel=3)
+        return columns
+
+    def _full_table_baselines(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, seed: int, simplifier,
+                              accept, started: float) -> list:
+        """The ``baselines`` (affine, power laws) over every column of a table the model read only part of, fitted
+        here: a law of all the columns can still be found, and the answer is never worse than linear regression on
+        all of them."""
+        from .proposal import baselines
+
+        try:
+            outcome = search(lambda round_, deadline: baselines(X, y), X, y, simplifier,
+                             FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, 1, None, started, 1, None,
+                             w, accept, settings=self._search_config())
+        except RuntimeError:  # the constraints rule every baseline out: the model's formulas stand alone
+            return []
+        return list(outcome.results)
+
+    def _model_width(self, n_columns: int) -> int:
+        from .proposal import model_width
+
+        return model_width(self.model, n_columns)
 
     def _resumed(self, X: np.ndarray, y: np.ndarray, names: Sequence[str], w: np.ndarray | None = None):
         """(search state to go on from or None, seed): with ``warm_start`` and a previous fit on the same data, that
@@ -279,7 +341,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         if hasattr(first, "feature_names_in_"):
             self.feature_names_in_ = first.feature_names_in_
         self._names_from_frame = first._names_from_frame
-        for attr in ("candidates_", "best_", "best_index_", "found_", "n_candidates_", "units_"):
+        for attr in ("candidates_", "best_", "best_index_", "found_", "n_candidates_", "units_", "selection_mask_"):
             setattr(self, attr, [getattr(sub, attr, None) for sub in subs])
 
     def _choose(self) -> None:
@@ -309,6 +371,9 @@ class Regressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"top_k must be a positive integer or None, got {self.top_k!r}")
         if self.beam_width is not None and self.beam_width < 1:
             raise ValueError(f"beam_width must be a positive integer or None, got {self.beam_width!r}")
+        k = self.select_k_features
+        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
+            raise ValueError(f"select_k_features must be a positive integer or None, got {k!r}")
         resolve_n_jobs(self.n_jobs)
         check_model_selection(self.model_selection)
         self._search_config()  # a bad fit_rows, finalists or screen setting is named here

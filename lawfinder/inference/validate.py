@@ -100,9 +100,10 @@ def check_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
 def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] | None = None,
                    drop_nan: bool = False, sample_weight: Any = None
                    ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
-    """Validated ``X`` (n, d), ``y`` (n,), the variable names and the row weights (None without
-    ``sample_weight``) for ``estimator.fit``; sets ``n_features_in_`` and ``feature_names_in_`` (from a
-    DataFrame's columns or ``feature_names``). Rows of weight 0 are left out: they count for nothing.
+    """Validated ``X`` (n, d), ``y`` (n,), the variable names and the row weights (None without ``sample_weight``
+    and without repeated rows) for ``estimator.fit``; sets ``n_features_in_`` and ``feature_names_in_`` (from a
+    DataFrame's columns or ``feature_names``). Rows of weight 0 are left out: they count for nothing; identical rows
+    become one row of their total weight (``merge_duplicate_rows``).
 
     Raises ValueError for: non-numeric columns (named), shapes scikit-learn rejects, NaN/inf (naming rows and
     columns; ``drop_nan=True`` drops those rows instead), fewer than 2 rows, a constant target, bad weights.
@@ -146,12 +147,25 @@ def check_fit_data(estimator: Any, X: Any, y: Any, feature_names: Sequence[str] 
     keep = check_finite(np.column_stack([X, y]), [*names, target_name], drop_nan)
     if w is not None:
         keep &= w > 0
-    X, y, w = X[keep], y[keep], None if w is None else w[keep]
+    X, y, w = merge_duplicate_rows(X[keep], y[keep], None if w is None else w[keep])
     if X.shape[0] < 2:
         raise ValueError(f"{X.shape[0]} usable row(s) after dropping rows with NaN/inf or weight 0: at least 2 are "
                          f"needed to fit a formula")
     check_target_varies(y, target_name)
     return X, y, names, w
+
+
+def merge_duplicate_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray | None):
+    """Identical rows (the same X and y) -> one row carrying their total weight, in the order of first occurrence.
+
+    The least-squares problem is the same, the model reads each point once, and a row repeated k times gives exactly
+    the fit that weight k gives (scikit-learn's sample-weight equivalence). Without duplicates nothing changes."""
+    _, first, inverse = np.unique(np.column_stack([X, y]), axis=0, return_index=True, return_inverse=True)
+    if first.size == y.shape[0]:
+        return X, y, w
+    weights = np.bincount(inverse.ravel(), weights=w, minlength=first.size)
+    order = np.argsort(first, kind="stable")
+    return X[first[order]], y[first[order]], weights[order].astype(np.float64)
 
 
 def split_targets(y: Any) -> list[tuple[str, Any]] | None:
