@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+STRAIGHT = 0.01          # a column whose square and cube of its log explain less of the log-log residual is a power
+ROUND = 0.1              # ... when its exponent also lies this close to a whole or half number
+EXACT = 1e-12            # a log-log fit leaving less of the variance of log|y| is a power law already
 MAX_EXPONENT = 5          # |exponent| beyond this: no skeleton (the vocabulary's largest power is pow5)
 DENOMINATORS = (1, 2)     # whole exponents, then halves
 
@@ -73,4 +76,62 @@ def power_laws(X: np.ndarray, y: np.ndarray) -> list[list[str]]:
         tokens = skeleton(rounded)
         if tokens is not None and tokens not in out:
             out.append(tokens)
+    return out
+
+
+def power_factor(X: np.ndarray, y: np.ndarray, keep: int) -> tuple[tuple[int, ...], np.ndarray] | None:
+    """For a table wider than a search can read: the columns to factor out as a power law, ``y = prod_j x_j^e_j *
+    f(the other keep columns)``, and their exponents (the log-log fit's, rounded to halves); None when the fit
+    cannot say.
+
+    A column that enters the law as a power leaves ``log|y|`` linear in ``log|x_j|`` whatever the other columns do
+    (they are drawn independently); one inside a sine or a sum bends it. So each column's bend is measured (how much
+    of the log-log fit's residual a square and a cube of its log explain) and the ``d - keep`` straightest columns,
+    with a nonzero exponent, are factored out. ``f`` is then searched over the other columns, on ``y`` divided by
+    the factor (``factored_target``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(np.abs(np.column_stack([X, y])))
+    logs = logs[np.all(np.isfinite(logs), axis=1)]
+    d, n_out = X.shape[1], X.shape[1] - keep
+    if n_out < 1 or 2 * logs.shape[0] < X.shape[0] or logs.shape[0] <= d + 3:
+        return None
+    base = np.column_stack([np.ones(logs.shape[0]), logs[:, :-1]])
+    target = logs[:, -1]
+    coef, *_ = np.linalg.lstsq(base, target, rcond=None)
+    rss = float(np.sum((target - base @ coef) ** 2))
+    if rss <= EXACT * float(np.sum((target - target.mean()) ** 2)):
+        return None   # y is a power law itself: the power-law baseline fits it, nothing is left to search
+    bends = []
+    for j in range(d):
+        centred = logs[:, j] - logs[:, j].mean()
+        bent = np.column_stack([base, centred ** 2, centred ** 3])
+        c, *_ = np.linalg.lstsq(bent, target, rcond=None)
+        bends.append((rss - float(np.sum((target - bent @ c) ** 2))) / max(rss, 1e-300))
+    halves = np.round(coef[1:] * 2) / 2
+    usable = sorted((j for j in range(d) if halves[j] != 0 and factor("x", float(halves[j])) is not None),
+                    key=lambda j: (bends[j], j))
+    # The columns as straight as a power, straightest first: at least the d - keep the model cannot read, and all of
+    # them (the fewer columns the model is left with, the simpler the law it has to find), leaving it one at least.
+    straight = [j for j in usable if bends[j] < STRAIGHT and abs(coef[1 + j] - halves[j]) < ROUND]
+    if len(straight) < n_out:
+        return None
+    out = tuple(sorted(straight[:d - 1]))
+    return out, halves[list(out)]
+
+
+def factored_target(X: np.ndarray, y: np.ndarray, columns: tuple[int, ...], exps: np.ndarray) -> np.ndarray:
+    """``y / prod_j x_j^e_j`` over ``columns``."""
+    with np.errstate(all="ignore"):
+        return y / np.prod(X[:, list(columns)] ** exps, axis=1)
+
+
+def times_factor(tokens: list[str], columns: tuple[int, ...], exps: np.ndarray) -> list[str] | None:
+    """Prefix tokens of ``f * prod_j x_j^e_j`` (the factor's variables named as in the full table, ``f``'s already
+    so); None when a power has no spelling."""
+    out = list(tokens)
+    for j, e in zip(reversed(columns), reversed(list(exps))):
+        f = factor(f"x{j + 1}", float(e))
+        if f is None:
+            return None
+        out = ["*", *f, *out]
     return out

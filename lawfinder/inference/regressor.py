@@ -27,6 +27,7 @@ from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPL
                        REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
 from .equation import Equation
 from .feature_selection import widen
+from .power_law import factored_target, power_factor, times_factor
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
 from .law_checks import law_found, span_warning, underdetermined_message
@@ -37,6 +38,8 @@ from .units import describe, unit_levels
 from .validate import TooManyVariables, check_fit_data, check_predict_data, check_score_target, split_targets
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
+
+FACTORED_KEEP = 16   # the best laws found for y over a power, refitted times the power on the full table
 
 
 class Regressor(RegressorMixin, BaseEstimator):
@@ -192,27 +195,30 @@ class Regressor(RegressorMixin, BaseEstimator):
         warning = span_warning(X, y, names)
         if warning:
             warnings.warn(warning, stacklevel=2)
-        columns = self._columns(X, y, w, names, seed)
+        columns, plan = self._columns(X, y, w, names, seed)
         self.selection_mask_ = None if columns is None else np.isin(np.arange(X.shape[1]), columns)
         # The search reads the chosen columns (all of them, or ``columns``); its formulas are mapped back onto the
-        # full table (``widen``) and the full table's own baselines join them.
+        # full table (``widen``) and the full table's own baselines join them. With a power-law ``plan`` it searches
+        # the law of the other columns on y over the power, and those laws times the power are refitted on y.
         read = X if columns is None else X[:, list(columns)]
+        read_y = y if plan is None else factored_target(X, y, *plan)
         read_constraints = self._constraints(names if columns is None else [names[i] for i in columns])
         constraints = self._constraints(names)
         accept = (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
         read_accept = (lambda tokens: read_constraints.violation(tokens) is None) if constraints.active else None
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
-            propose, refine = self._round_proposer(read, y, seed, read_constraints)
-            outcome = search(propose, read, y, simplifier,
+            propose, refine = self._round_proposer(read, read_y, seed, read_constraints)
+            outcome = search(propose, read, read_y, simplifier,
                              FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, self.time_budget,
                              started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
                              refine=refine)
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
             results = list(outcome.results)
             if columns is not None:
-                results = [replace(r, tokens=widen(r.tokens, columns)) for r in results]
-                results += self._full_table_baselines(X, y, w, seed, simplifier, accept, started)
+                composed = [] if plan is None else self._times_power(results, columns, *plan)
+                results = [] if plan is not None else [replace(r, tokens=widen(r.tokens, columns)) for r in results]
+                results += self._full_table_baselines(X, y, w, seed, simplifier, accept, started, composed)
             # Snapping and simplifying the finalists can write another form: every kept formula keeps the constraints.
             results = [r for r in results if accept is None or accept(r.tokens)]
             if not results:
@@ -252,35 +258,55 @@ class Regressor(RegressorMixin, BaseEstimator):
         return self
 
     def _columns(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, names: Sequence[str],
-                 seed: int) -> tuple[int, ...] | None:
-        """The columns the search reads (``select_k_features``), or None for all of them."""
+                 seed: int) -> tuple[tuple[int, ...] | None, tuple | None]:
+        """(the columns the search reads, or None for all of them; a power-law plan or None). A table wider than the
+        model reads is narrowed to the columns a random forest ranks first (``select_k_features``), unless y looks
+        like a power of some columns times a law of as many others as the model reads (``power_law.power_factor``;
+        not with required variables or operator constraints): then the model reads those others."""
         from .feature_selection import select_columns
 
         n_columns, k = X.shape[1], self.select_k_features
         limit = None if self.proposer is not None else self._model_width(n_columns)
         if k is None and (limit is None or n_columns <= limit):
-            return None
+            return None, None
         if k is not None and limit is not None and k > limit:
             raise TooManyVariables(f"select_k_features={k} but the model reads at most {limit} columns")
         if k is not None and k >= n_columns:
-            return None
+            return None, None
+        note = f"X has {n_columns} columns but the model reads at most {limit}: "
+        if k is None and not self.required_variables and not self._constraints(names).active:
+            plan = power_factor(X, y, limit)
+            if plan is not None and np.all(np.isfinite(factored_target(X, y, *plan))):
+                rest = tuple(j for j in range(n_columns) if j not in plan[0])
+                warnings.warn(note + f"y looks like a power of ({', '.join(names[j] for j in plan[0])}) times a law "
+                              f"of ({', '.join(names[j] for j in rest)}); searching that law on y over the power, "
+                              f"besides the affine and power-law formulas of every column", stacklevel=3)
+                return rest, plan
         required = [list(names).index(v) for v in (self.required_variables or ())]
         columns = select_columns(X, y, k or limit, w, required, seed)
         if k is None:
-            warnings.warn(f"X has {n_columns} columns but the model reads at most {limit}: searching over the "
-                          f"{limit} a random forest ranks most informative ({', '.join(names[i] for i in columns)}); "
-                          f"pass select_k_features to choose how many, or a model that reads more", stacklevel=3)
-        return columns
+            warnings.warn(note + f"searching over the {limit} a random forest ranks most informative "
+                          f"({', '.join(names[i] for i in columns)}); pass select_k_features to choose how many, "
+                          f"or a model that reads more", stacklevel=3)
+        return columns, None
+
+    def _times_power(self, found: list, columns: tuple[int, ...], factored: tuple[int, ...],
+                     exps: np.ndarray) -> list[list[str]]:
+        """The ``FACTORED_KEEP`` best laws a search found for y over the power (ranked), times the power: skeletons
+        over the full table, to be refitted on y."""
+        order = rank_order([r.fvu for r in found], [complexity(r.tokens) for r in found], self.parsimony)
+        composed = (times_factor(widen(found[i].tokens, columns), factored, exps) for i in order[:FACTORED_KEEP])
+        return [tokens for tokens in composed if tokens is not None]
 
     def _full_table_baselines(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, seed: int, simplifier,
-                              accept, started: float) -> list:
-        """The ``baselines`` (affine, power laws) over every column of a table the model read only part of, fitted
-        here: a law of all the columns can still be found, and the answer is never worse than linear regression on
-        all of them."""
+                              accept, started: float, extra: Sequence[Sequence[str]] = ()) -> list:
+        """The ``baselines`` (affine, power laws) and ``extra`` skeletons over every column of a table the model
+        read only part of, fitted here: a law of all the columns can still be found, and the answer is never worse
+        than linear regression on all of them."""
         from .proposal import baselines
 
         try:
-            outcome = search(lambda round_, deadline: baselines(X, y), X, y, simplifier,
+            outcome = search(lambda round_, deadline: baselines(X, y) + [list(t) for t in extra], X, y, simplifier,
                              FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, 1, None, started, 1, None,
                              w, accept, settings=self._search_config())
         except RuntimeError:  # the constraints rule every baseline out: the model's formulas stand alone
