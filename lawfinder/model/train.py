@@ -1,9 +1,10 @@
 """``Trainer``: one optimiser step per call on a batch dict, fast on CUDA.
 
 The trainer is plain state (model, optimiser, step) plus one method, so a Ray actor or a test can drive it. bf16
-autocast on CUDA and on a CPU with AMX tiles (``TrainConfig.precision``; ``autocast_for``), fp32 elsewhere; the LR comes from ``schedule.learning_rate`` at the current step; gradients are clipped
-at a global norm. Checkpoint files are ``checkpoint.py``'s business; this module imports it (never the reverse):
-``Trainer.save_checkpoint`` delegates there and ``load_checkpoint`` rebuilds a trainer from what it reads.
+autocast on CUDA and on a CPU with AMX tiles (``TrainConfig.precision``; ``autocast_for``), fp32 elsewhere; the LR
+comes from ``schedule.learning_rate`` at the current step; gradients are clipped at a global norm. Checkpoint files
+are ``checkpoint.py``'s business; this module imports it (never the reverse): ``Trainer.save_checkpoint`` delegates
+there and ``load_checkpoint`` rebuilds a trainer from what it reads.
 
 On CUDA the step is built for throughput: the loss is compiled (``TrainConfig.compile``; None = on for CUDA) with
 CUDA graphs (``mode="reduce-overhead"``) over a few padded shapes (``shapes.bucket_size``), TF32 matmuls, a fused

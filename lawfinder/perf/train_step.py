@@ -5,8 +5,9 @@ shapes, fed from device memory (the trainer alone, no data pipeline).
 (torch's FLOP count of one step divided by the measured step time), MFU against a matrix-multiply peak measured in
 the same run on the same device in the step's precision, peak memory and whether the step was compiled
 (``--compile both`` measures each preset both ways). ``--precision`` picks the autocast dtype (``auto``: bf16 on
-CUDA and on a CPU with AMX tiles, fp32 elsewhere; ``both`` measures fp32 and bf16). ``--out`` writes the figures as JSON, ``--jsonl`` appends one
-line per row. A preset that fails (e.g. out of memory) gets a row with its error and the others still run.
+CUDA and on a CPU with AMX tiles, fp32 elsewhere; ``both`` measures fp32 and bf16). ``--out`` writes the figures as
+JSON, ``--jsonl`` appends one line per row. A preset that fails (e.g. out of memory) gets a row with its error and
+the others still run.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def _sync(device) -> None:
 
 
 def matmul_peak(device, size: int | None = None, repeats: int = 10, dtype=None) -> dict:
-    """Best FLOP/s of a square matmul in ``dtype`` (default bf16 on CUDA, fp32 on CPU): 8192³ on CUDA, 1024³ on CPU."""
+    """Best FLOP/s of a square matmul in ``dtype`` (default bf16 on CUDA, fp32 on CPU): 8192³ on CUDA, 1024³ on
+    CPU."""
     import torch
 
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
@@ -230,7 +232,8 @@ def format_table(report: dict) -> str:
             lines.append(f"{r['preset']:<11} {compiled:>7} {r.get('precision', ''):>5}  failed: {r['error']}")
             continue
         dtype = "bf16" if r["precision"].startswith("bf16") else "fp32"
-        lines.append(f"{r['preset']:<11} {compiled:>7} {dtype:>5} {r['batch_size']:>5} {r['n_points']:>6} {r['seq_len']:>6} "
+        lines.append(f"{r['preset']:<11} {compiled:>7} {dtype:>5} {r['batch_size']:>5} {r['n_points']:>6} "
+                     f"{r['seq_len']:>6} "
                      f"{r['parameters'] / 1e6:>7.2f}M {r['step_time_s'] * 1e3:>8.1f} {r['samples_per_s']:>10.1f} "
                      f"{r['tokens_per_s']:>10.0f} {r['achieved_flops_per_s'] / 1e12:>8.3f} {100 * r['mfu']:>5.1f}% "
                      f"{r['peak_memory_mib']:>9.0f}")
