@@ -22,14 +22,20 @@ _POSITIVE = {1.0: (), 2.0: ("pow2",), 3.0: ("pow3",), 4.0: ("pow4",), 5.0: ("pow
              1.5: ("pow1_2", "pow3"), 2.5: ("pow1_2", "pow5")}
 
 
-def exponents(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """The least-squares exponents of ``log|y| = b + sum_j a_j log|x_j|`` over the rows where every value has a
-    logarithm (a row with a 0, e.g. y = 0 where an integer x is 0, is left out); None when fewer than half the rows,
-    or no more rows than unknowns, are left."""
+def log_rows(X: np.ndarray, y: np.ndarray, unknowns: int) -> np.ndarray | None:
+    """``log|[X, y]|`` over the rows where every value has a logarithm (a row with a 0, e.g. y = 0 where an integer x
+    is 0, is left out); None when fewer than half the rows, or no more rows than ``unknowns``, are left."""
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log(np.abs(np.column_stack([X, y])))
     logs = logs[np.all(np.isfinite(logs), axis=1)]
-    if 2 * logs.shape[0] < X.shape[0] or logs.shape[0] <= X.shape[1] + 1:
+    return None if 2 * logs.shape[0] < X.shape[0] or logs.shape[0] <= unknowns else logs
+
+
+def exponents(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """The least-squares exponents of ``log|y| = b + sum_j a_j log|x_j|`` over the rows ``log_rows`` keeps; None
+    when it keeps too few."""
+    logs = log_rows(X, y, X.shape[1] + 1)
+    if logs is None:
         return None
     design = np.column_stack([np.ones(logs.shape[0]), logs[:, :-1]])
     solution, *_ = np.linalg.lstsq(design, logs[:, -1], rcond=None)
@@ -86,14 +92,13 @@ def power_factor(X: np.ndarray, y: np.ndarray, keep: int) -> tuple[tuple[int, ..
 
     A column that enters the law as a power leaves ``log|y|`` linear in ``log|x_j|`` whatever the other columns do
     (they are drawn independently); one inside a sine or a sum bends it. So each column's bend is measured (how much
-    of the log-log fit's residual a square and a cube of its log explain) and the ``d - keep`` straightest columns,
-    with a nonzero exponent, are factored out. ``f`` is then searched over the other columns, on ``y`` divided by
-    the factor (``factored_target``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(np.abs(np.column_stack([X, y])))
-    logs = logs[np.all(np.isfinite(logs), axis=1)]
+    of the log-log fit's residual a square and a cube of its log explain): every column straight enough, with an
+    exponent near a nonzero whole or half number, is factored out (at least ``d - keep``, at most all but one;
+    else None). ``f`` is then searched over the other columns, on ``y`` divided by the factor
+    (``factored_target``)."""
     d, n_out = X.shape[1], X.shape[1] - keep
-    if n_out < 1 or 2 * logs.shape[0] < X.shape[0] or logs.shape[0] <= d + 3:
+    logs = log_rows(X, y, d + 3)
+    if n_out < 1 or logs is None:
         return None
     base = np.column_stack([np.ones(logs.shape[0]), logs[:, :-1]])
     target = logs[:, -1]

@@ -60,8 +60,9 @@ class Regressor(RegressorMixin, BaseEstimator):
                   A returned formula never breaks these; the model is not let to sample ruled-out operators.
     select_k_features  search over only this many columns, the ones a random forest ranks most informative
                   (PySR's option; required_variables are always kept). None: every column when the model reads
-                  them all, else as many as it reads (with a warning naming the ones chosen), so that a table of any
-                  width gets an answer; ``selection_mask_`` says which were used
+                  them all, else as many as it reads (with a warning naming the ones chosen), or, when y looks like
+                  a power of some columns times a law of the others, those others searched on y over the power; so
+                  that a table of any width gets an answer. ``selection_mask_`` says which columns the model read
     fit_rows, finalists, screen_min, screen_keep, screen_rows   the search's work on big tables and big rounds:
                   constants fitted on at most ``fit_rows`` rows, the ``finalists`` best scored on every row and
                   snapped, rounds of more than ``screen_min`` candidates screened on ``screen_rows`` rows with only
@@ -188,22 +189,21 @@ class Regressor(RegressorMixin, BaseEstimator):
         if targets is not None:
             return self._fit_targets(X, targets, feature_names, X_units, y_units, sample_weight)
         X, y, names, w = check_fit_data(self, X, y, feature_names, self.drop_nan, sample_weight)
-        self._constraints(names)  # an unknown operator or variable is named against every column
+        constraints = self._constraints(names)  # an unknown operator or variable is named against every column
         self._names_from_frame = feature_names is None and hasattr(self, "feature_names_in_")
         resume, seed = self._resumed(X, y, names, w)
         started = time.time()  # the time budget covers everything, loading the model included
         warning = span_warning(X, y, names)
         if warning:
             warnings.warn(warning, stacklevel=2)
-        columns, plan = self._columns(X, y, w, names, seed)
+        columns, plan = self._columns(X, y, w, names, seed, constraints.active)
         self.selection_mask_ = None if columns is None else np.isin(np.arange(X.shape[1]), columns)
         # The search reads the chosen columns (all of them, or ``columns``); its formulas are mapped back onto the
         # full table (``widen``) and the full table's own baselines join them. With a power-law ``plan`` it searches
         # the law of the other columns on y over the power, and those laws times the power are refitted on y.
         read = X if columns is None else X[:, list(columns)]
         read_y = y if plan is None else factored_target(X, y, *plan)
-        read_constraints = self._constraints(names if columns is None else [names[i] for i in columns])
-        constraints = self._constraints(names)
+        read_constraints = constraints if columns is None else self._constraints([names[i] for i in columns])
         accept = (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
         read_accept = (lambda tokens: read_constraints.violation(tokens) is None) if constraints.active else None
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
@@ -257,8 +257,8 @@ class Regressor(RegressorMixin, BaseEstimator):
             unit_levels([self.best_.skeleton], X_units, y_units, X.shape[1])[0], X_units, y_units, names)
         return self
 
-    def _columns(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, names: Sequence[str],
-                 seed: int) -> tuple[tuple[int, ...] | None, tuple | None]:
+    def _columns(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, names: Sequence[str], seed: int,
+                 constrained: bool) -> tuple[tuple[int, ...] | None, tuple | None]:
         """(the columns the search reads, or None for all of them; a power-law plan or None). A table wider than the
         model reads is narrowed to the columns a random forest ranks first (``select_k_features``), unless y looks
         like a power of some columns times a law of as many others as the model reads (``power_law.power_factor``;
@@ -274,7 +274,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         if k is not None and k >= n_columns:
             return None, None
         note = f"X has {n_columns} columns but the model reads at most {limit}: "
-        if k is None and not self.required_variables and not self._constraints(names).active:
+        if k is None and not self.required_variables and not constrained:
             plan = power_factor(X, y, limit)
             if plan is not None and np.all(np.isfinite(factored_target(X, y, *plan))):
                 rest = tuple(j for j in range(n_columns) if j not in plan[0])
