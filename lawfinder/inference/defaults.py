@@ -16,3 +16,7 @@ SCREEN_ROWS = 128     # rows the screening fits see
 REFINE_SHARE = 0.5    # completions per round, as a share of n_samples (0 turns refinement off)
 REFINE_TOP = 4        # how many of the best formulas lend their prefixes
 REFINE_SPLICE = False  # also splice the first subtree of each completion into its formula (a mutation): measured, no gain
+# Evolution (search.search's ``evolve``, inference/evolve.py): from the second round on, mutations and crossovers of
+# the best formulas so far join the model's proposals, so the search keeps finding new candidates while time remains.
+EVOLVE_SHARE = 0.5    # children per round, as a share of n_samples (0 turns evolution off)
+EVOLVE_TOP = 8        # how many of the best formulas are parents

@@ -23,8 +23,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier
-from .defaults import (FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES, PARSIMONY, REFINE_SHARE,
-                       REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
+from .defaults import (EVOLVE_SHARE, EVOLVE_TOP, FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES,
+                       PARSIMONY, REFINE_SHARE, REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
 from .equation import Equation
 from .feature_selection import widen
 from .power_law import factored_target, power_factor, times_factor
@@ -33,13 +33,14 @@ from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
 from .law_checks import law_found, span_warning, underdetermined_message
 from .ranking import complexity, rank_order, score
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
-from .search import search
+from .search import SearchOutcome, search
 from .units import describe, unit_levels
 from .validate import TooManyVariables, check_fit_data, check_predict_data, check_score_target, split_targets
 
 Proposer = Callable[[np.ndarray, np.ndarray], Iterable[Sequence[str]]]
 
-FACTORED_KEEP = 16   # the best laws found for y over a power, refitted times the power on the full table
+FULL_TABLE_SEEDS = 16  # the best laws a narrower search found, refitted (and evolved) over the full table
+NARROW_SHARE = 0.5     # of a time budget, what the model's search over a too-wide table's chosen columns gets
 
 
 class Regressor(RegressorMixin, BaseEstimator):
@@ -72,6 +73,9 @@ class Regressor(RegressorMixin, BaseEstimator):
                   formulas so far, ``refine_share`` x n_samples completions per round (0: off)
     refine_splice  also put the first subtree of each completion in place of the one its formula had there,
                   keeping the rest of the formula (a mutation the model proposes; False: completions only)
+    evolve_share, evolve_top   evolution: from the second round on, ``evolve_share`` x n_samples mutations and
+                  crossovers of the ``evolve_top`` best formulas so far join each round (``inference/evolve.py``;
+                  0: off), so a time-budgeted search keeps finding new candidates until its time is spent
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -109,7 +113,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                  fit_rows: int = FIT_ROWS, finalists: int = FINALISTS, screen_min: int = SCREEN_MIN,
                  screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS, refine_share: float = REFINE_SHARE,
                  refine_top: int = REFINE_TOP, refine_splice: bool = REFINE_SPLICE,
-                 select_k_features: int | None = None):
+                 select_k_features: int | None = None, evolve_share: float = EVOLVE_SHARE,
+                 evolve_top: int = EVOLVE_TOP):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -146,6 +151,8 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.refine_top = refine_top
         self.refine_splice = refine_splice
         self.select_k_features = select_k_features
+        self.evolve_share = evolve_share
+        self.evolve_top = evolve_top
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -198,29 +205,41 @@ class Regressor(RegressorMixin, BaseEstimator):
             warnings.warn(warning, stacklevel=2)
         columns, plan = self._columns(X, y, w, names, seed, constraints.active)
         self.selection_mask_ = None if columns is None else np.isin(np.arange(X.shape[1]), columns)
-        # The search reads the chosen columns (all of them, or ``columns``); its formulas are mapped back onto the
-        # full table (``widen``) and the full table's own baselines join them. With a power-law ``plan`` it searches
-        # the law of the other columns on y over the power, and those laws times the power are refitted on y.
+        # The search reads the chosen columns (all of them, or ``columns``, for NARROW_SHARE of a time budget); its
+        # formulas are mapped back onto the full table (``widen``) and a search over every column joins them (the
+        # baselines, the narrow search's best, then evolution). With a power-law ``plan`` it searches the law of the
+        # other columns on y over the power, and those laws times the power seed the full table's search.
         read = X if columns is None else X[:, list(columns)]
         read_y = y if plan is None else factored_target(X, y, *plan)
         read_constraints = constraints if columns is None else self._constraints([names[i] for i in columns])
-        accept = (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
-        read_accept = (lambda tokens: read_constraints.violation(tokens) is None) if constraints.active else None
+        accept, read_accept = _acceptor(constraints), _acceptor(read_constraints)
         with bar(total=1, desc="searching formulas", unit="search", show=bool(self.verbose)) as progress:
             simplifier = default_simplifier() if self.simplify else None
             propose, refine = self._round_proposer(read, read_y, seed, read_constraints)
-            outcome = search(propose, read, read_y, simplifier,
-                             FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, self.time_budget,
-                             started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
-                             refine=refine)
+            budget = self.time_budget
+            if columns is not None and budget is not None:  # the rest: the full table's own search
+                spent = time.time() - started               # (loading the model counts to neither share)
+                budget = spent + max(0.0, budget - spent) * NARROW_SHARE
+            try:
+                outcome = search(propose, read, read_y, simplifier,
+                                 FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, budget,
+                                 started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
+                                 refine=refine, evolve=self._evolver(read.shape[1], read_constraints))
+            except RuntimeError:
+                if columns is None:
+                    raise
+                outcome = SearchOutcome([])   # nothing within its share: the full table's search still answers
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
             results = list(outcome.results)
             if columns is not None:
-                composed = [] if plan is None else self._times_power(results, columns, *plan)
+                seeds = self._best_over(results, columns, plan)
                 results = [] if plan is not None else [replace(r, tokens=widen(r.tokens, columns)) for r in results]
-                results += self._full_table_baselines(X, y, w, seed, simplifier, accept, started, composed)
+                results = _best_fits(results + self._full_table_search(X, y, w, seed, simplifier, constraints,
+                                                                       started, seeds))
             # Snapping and simplifying the finalists can write another form: every kept formula keeps the constraints.
             results = [r for r in results if accept is None or accept(r.tokens)]
+            if not results and not constraints.active:
+                raise RuntimeError("the time budget ran out before any candidate was fitted; raise time_budget")
             if not results:
                 raise RuntimeError("no candidate keeps the constraints (binary_operators, unary_operators, maxsize, "
                                    "nested_constraints, required_variables); sample more, give more time, or loosen "
@@ -290,25 +309,34 @@ class Regressor(RegressorMixin, BaseEstimator):
                           f"or a model that reads more", stacklevel=3)
         return columns, None
 
-    def _times_power(self, found: list, columns: tuple[int, ...], factored: tuple[int, ...],
-                     exps: np.ndarray) -> list[list[str]]:
-        """The ``FACTORED_KEEP`` best laws a search found for y over the power (ranked), times the power: skeletons
-        over the full table, to be refitted on y."""
+    def _best_over(self, found: list, columns: tuple[int, ...], plan: tuple | None) -> list[list[str]]:
+        """The ``FULL_TABLE_SEEDS`` best formulas a search over ``columns`` found (ranked), as skeletons over the full
+        table: widened, and times the power of a power-law ``plan`` (whose search was of y over the power)."""
         order = rank_order([r.fvu for r in found], [complexity(r.tokens) for r in found], self.parsimony)
-        composed = (times_factor(widen(found[i].tokens, columns), factored, exps) for i in order[:FACTORED_KEEP])
+        widened = (widen(found[i].tokens, columns) for i in order[:FULL_TABLE_SEEDS])
+        if plan is None:
+            return list(widened)
+        composed = (times_factor(tokens, *plan) for tokens in widened)
         return [tokens for tokens in composed if tokens is not None]
 
-    def _full_table_baselines(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, seed: int, simplifier,
-                              accept, started: float, extra: Sequence[Sequence[str]] = ()) -> list:
-        """The ``baselines`` (affine, power laws) and ``extra`` skeletons over every column of a table the model
-        read only part of, fitted here: a law of all the columns can still be found, and the answer is never worse
-        than linear regression on all of them."""
+    def _full_table_search(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, seed: int, simplifier,
+                           constraints, started: float, seeds: Sequence[Sequence[str]] = ()) -> list:
+        """A search over every column of a table the model read only part of: its first round fits the
+        ``baselines`` (affine, power laws) and the ``seeds`` (the narrower search's best, over the full table), so
+        that a law of all the columns can still be found and the answer is never worse than linear regression on all
+        of them; with a time budget, evolution (``evolve_share``) then changes the best of them, over every column,
+        until the budget is spent."""
         from .proposal import baselines
 
+        accept = _acceptor(constraints)
+        first = baselines(X, y) + [list(t) for t in seeds]
+        evolve = None if self.time_budget is None else self._evolver(X.shape[1], constraints)
         try:
-            outcome = search(lambda round_, deadline: baselines(X, y) + [list(t) for t in extra], X, y, simplifier,
-                             FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, 1, None, started, 1, None,
-                             w, accept, settings=self._search_config())
+            outcome = search(lambda round_, deadline: first if round_ == 0 else [], X, y, simplifier,
+                             FitConfig(n_restarts=self.n_restarts), self.parsimony, seed,
+                             1 if evolve is None else self.n_jobs, self.time_budget, started,
+                             1 if evolve is None else None, None, w, accept, settings=self._search_config(),
+                             evolve=evolve)
         except RuntimeError:  # the constraints rule every baseline out: the model's formulas stand alone
             return []
         return list(outcome.results)
@@ -382,9 +410,10 @@ class Regressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.n_rounds is not None and (not isinstance(self.n_rounds, (int, np.integer)) or self.n_rounds < 1):
             raise ValueError(f"n_rounds must be a positive integer or None, got {self.n_rounds!r}")
-        if not (isinstance(self.refine_share, (int, float)) and math.isfinite(self.refine_share)
-                and self.refine_share >= 0):
-            raise ValueError(f"refine_share must be a finite number >= 0, got {self.refine_share!r}")
+        for name in ("refine_share", "evolve_share"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be a positive number of seconds or None, got {self.time_budget!r}")
         if not (isinstance(self.parsimony, (int, float)) and math.isfinite(self.parsimony) and self.parsimony >= 0):
@@ -408,7 +437,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         from .search import SearchConfig
 
         return SearchConfig(self.fit_rows, self.finalists, self.screen_min, self.screen_keep, self.screen_rows,
-                            self.refine_top, self.refine_splice)
+                            self.refine_top, self.refine_splice, self.evolve_top)
 
     def _constraints(self, names: Sequence[str]):
         from .constraints import Constraints
@@ -435,6 +464,17 @@ class Regressor(RegressorMixin, BaseEstimator):
             return proposer.complete(X, y, prefixes, n_each)
 
         return in_rounds(proposer, X, y), refine
+
+    def _evolver(self, n_variables: int, constraints=None):
+        """``evolve(parents, rng)`` for ``search``: ``evolve_share`` x n_samples children per round, written only with
+        what the constraints allow; None when evolution is off or the user's proposer stands in for the model."""
+        from .evolve import Vocabulary, offspring
+
+        n = round(self.evolve_share * self.n_samples)
+        if self.proposer is not None or n < 1:
+            return None
+        vocab = Vocabulary(n_variables, constraints.allows if constraints is not None and constraints.active else None)
+        return lambda parents, rng: offspring(parents, n, vocab, rng)
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load
@@ -576,6 +616,21 @@ class Regressor(RegressorMixin, BaseEstimator):
         from .persist import load_regressor
 
         return load_regressor(cls, path)
+
+
+def _best_fits(results: list) -> list:
+    """Each formula once, at its lowest FVU (the full table's search refits the narrower search's best)."""
+    best: dict = {}
+    for r in results:
+        key = tuple(r.tokens)
+        if key not in best or r.fvu < best[key].fvu:
+            best[key] = r
+    return list(best.values())
+
+
+def _acceptor(constraints) -> Callable[[Sequence[str]], bool] | None:
+    """``accept(tokens)`` for the search: whether a formula keeps the user's constraints; None without any."""
+    return (lambda tokens: constraints.violation(tokens) is None) if constraints.active else None
 
 
 def _fingerprint(X: np.ndarray, y: np.ndarray, names: Sequence[str], w: np.ndarray | None = None) -> str:

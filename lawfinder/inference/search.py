@@ -25,7 +25,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .candidates import prepare_candidates
-from .defaults import FINALISTS, FIT_ROWS, REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS
+from .defaults import (EVOLVE_TOP, FINALISTS, FIT_ROWS, REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN,
+                       SCREEN_ROWS)
 from .fitting import (FitConfig, FitResult, backend, effective_rows, fit_all, fvu_at, keeps_fit, normalized_weights,
                       snap, subsample, weighted_var)
 from .ranking import FVU_FLOOR, complexity, rank_order, score
@@ -59,9 +60,10 @@ class SearchConfig:
     screen_rows: int = SCREEN_ROWS    # rows the screening fits see
     refine_top: int = REFINE_TOP      # the best formulas whose prefixes the model completes (with a refiner)
     refine_splice: bool = REFINE_SPLICE  # also splice each completion's first new subtree into its formula
+    evolve_top: int = EVOLVE_TOP      # the best formulas whose mutations and crossovers join each round (with evolve)
 
     def __post_init__(self):
-        for name in ("fit_rows", "finalists", "screen_min", "screen_keep", "screen_rows", "refine_top"):
+        for name in ("fit_rows", "finalists", "screen_min", "screen_keep", "screen_rows", "refine_top", "evolve_top"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -107,15 +109,20 @@ def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
     return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
 
 
+def best_formulas(by_formula: dict, parsimony: float, top: int) -> list[FitResult]:
+    """The ``top`` best-scoring formulas with finite values, best first."""
+    ranked = sorted((r for r in by_formula.values() if math.isfinite(r.fvu)),
+                    key=lambda r: score(r.fvu, complexity(r.tokens), parsimony))
+    return ranked[:top]
+
+
 def refine_cuts(by_formula: dict, parsimony: float, top: int) -> list[tuple[list[str], list[str]]]:
     """``(prefix, formula)`` pairs: the ``top`` best-scoring formulas so far, each cut after a third and after two
     thirds of its tokens (each prefix at least one token and short of the whole), best formula first, each prefix
     once (from the best formula that has it). The prefixes are what the model is asked to complete in a refinement
     round; the formulas are where ``spliced`` puts the completions' new subtrees."""
-    ranked = sorted((r for r in by_formula.values() if math.isfinite(r.fvu)),
-                    key=lambda r: score(r.fvu, complexity(r.tokens), parsimony))
     out: list[tuple[list[str], list[str]]] = []
-    for r in ranked[:top]:
+    for r in best_formulas(by_formula, parsimony, top):
         n = len(r.tokens)
         for cut in sorted({max(1, n // 3), max(1, (2 * n) // 3)}):
             prefix = list(r.tokens[:cut])
@@ -175,7 +182,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
            resume: SearchState | None = None, w: np.ndarray | None = None,
            accept: Callable[[list[str]], bool] | None = None,
            settings: SearchConfig | None = None,
-           refine: Callable[[list[list[str]], float | None], list[list[str]]] | None = None) -> SearchOutcome:
+           refine: Callable[[list[list[str]], float | None], list[list[str]]] | None = None,
+           evolve: Callable[[list[list[str]], np.random.Generator], list[list[str]]] | None = None) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
     ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
@@ -185,7 +193,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted;
     ``settings`` bound the work on big tables and rounds (``SearchConfig``). ``refine(prefixes, deadline)`` (the
     model completing the prefixes of the best formulas so far, ``refine_cuts``) adds to every round after the
-    first, sharing its deadline.
+    first, sharing its deadline; so does ``evolve(parents, rng)`` (children of the ``settings.evolve_top`` best
+    formulas so far, best first: ``evolve.offspring``), whose rounds never run dry while time remains.
     Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""
     start = time.time() if started is None else started
@@ -206,6 +215,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
             cuts = refine_cuts(by_formula, parsimony, settings.refine_top)
             completions = [list(t) for t in refine([p for p, _ in cuts], work_deadline)] if cuts else []
             raw += completions + (spliced(completions, cuts) if settings.refine_splice else [])
+        if evolve is not None and out.rounds > 0 and by_formula:
+            parents = [r.tokens for r in best_formulas(by_formula, parsimony, settings.evolve_top)]
+            raw += [list(t) for t in evolve(parents, np.random.default_rng([abs(int(seed)), out.rounds]))]
         out.rounds += 1
         out.proposed += len(raw)
         prepared = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y) if tuple(c) not in seen]
@@ -229,7 +241,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
             if key not in by_formula or r.fvu < by_formula[key].fvu:
                 by_formula[key] = r
         done = out.rounds - first_round
-        if (rounds is not None and done >= rounds) or (rounds is None and time_budget is None) or not candidates \
+        # A round with nothing new ends the search, unless evolution can still write new children next round.
+        dry = not candidates and (evolve is None or not by_formula)
+        if (rounds is not None and done >= rounds) or (rounds is None and time_budget is None) or dry \
                 or (time_budget is not None and time.time() >= work_deadline):
             break
     out.state = SearchState(seen, dict(by_formula), out.rounds, out.proposed, out.distinct, out.fitted, out.skipped)
