@@ -188,7 +188,7 @@ def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round()
     """The model is asked to complete the first third and two thirds of the best formulas so far; its completions
     join the round and are fitted like any candidate (here they finish the law the samples only began)."""
     from lawfinder.inference.fitting import FitResult
-    from lawfinder.inference.search import refine_cuts
+    from lawfinder.inference.search import best_formulas, refine_cuts
 
     rng = np.random.default_rng(0)
     X = rng.uniform(1, 3, (80, 2))
@@ -213,8 +213,8 @@ def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round()
                 ("*", "x1", "+", "x1", "x2"): FitResult(["*", "x1", "+", "x1", "x2"], [], 1e-3, 1)}
     first = ["*", "x1", "+", "x1", "x2"]
     # The best only; an infinite FVU never.
-    assert refine_cuts(formulas, 0.05, top=1) == [(["*"], first), (["*", "x1", "+"], first)]
-    assert [p for p, _ in refine_cuts(formulas, 0.05, top=5)[2:]] == [["+"], ["+", "x1"]]
+    assert refine_cuts(best_formulas(formulas, 0.05, 1)) == [(["*"], first), (["*", "x1", "+"], first)]
+    assert [p for p, _ in refine_cuts(best_formulas(formulas, 0.05, 5))[2:]] == [["+"], ["+", "x1"]]
 
 
 def test_a_splice_keeps_the_formulas_later_terms_around_the_models_new_subtree():

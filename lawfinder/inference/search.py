@@ -116,13 +116,13 @@ def best_formulas(by_formula: dict, parsimony: float, top: int) -> list[FitResul
     return ranked[:top]
 
 
-def refine_cuts(by_formula: dict, parsimony: float, top: int) -> list[tuple[list[str], list[str]]]:
-    """``(prefix, formula)`` pairs: the ``top`` best-scoring formulas so far, each cut after a third and after two
-    thirds of its tokens (each prefix at least one token and short of the whole), best formula first, each prefix
-    once (from the best formula that has it). The prefixes are what the model is asked to complete in a refinement
-    round; the formulas are where ``spliced`` puts the completions' new subtrees."""
+def refine_cuts(ranked: Sequence[FitResult]) -> list[tuple[list[str], list[str]]]:
+    """``(prefix, formula)`` pairs: the formulas of ``ranked`` (the best so far, best first: ``best_formulas``), each
+    cut after a third and after two thirds of its tokens (each prefix at least one token and short of the whole),
+    each prefix once (from the best formula that has it). The prefixes are what the model is asked to complete in a
+    refinement round; the formulas are where ``spliced`` puts the completions' new subtrees."""
     out: list[tuple[list[str], list[str]]] = []
-    for r in best_formulas(by_formula, parsimony, top):
+    for r in ranked:
         n = len(r.tokens)
         for cut in sorted({max(1, n // 3), max(1, (2 * n) // 3)}):
             prefix = list(r.tokens[:cut])
@@ -211,12 +211,15 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     first_round = out.rounds
     while True:
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
-        if refine is not None and out.rounds > 0 and by_formula:
-            cuts = refine_cuts(by_formula, parsimony, settings.refine_top)
+        # The best formulas so far, ranked once per round for both ways of going on from them.
+        goes_on = out.rounds > 0 and bool(by_formula) and (refine is not None or evolve is not None)
+        ranked = best_formulas(by_formula, parsimony, max(settings.refine_top, settings.evolve_top)) if goes_on else []
+        if refine is not None and ranked:
+            cuts = refine_cuts(ranked[:settings.refine_top])
             completions = [list(t) for t in refine([p for p, _ in cuts], work_deadline)] if cuts else []
             raw += completions + (spliced(completions, cuts) if settings.refine_splice else [])
-        if evolve is not None and out.rounds > 0 and by_formula:
-            parents = [r.tokens for r in best_formulas(by_formula, parsimony, settings.evolve_top)]
+        if evolve is not None and ranked:
+            parents = [r.tokens for r in ranked[:settings.evolve_top]]
             raw += [list(t) for t in evolve(parents, np.random.default_rng([abs(int(seed)), out.rounds]))]
         out.rounds += 1
         out.proposed += len(raw)
