@@ -337,8 +337,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                              1 if evolve is None else self.n_jobs, self.time_budget, started,
                              1 if evolve is None else None, None, w, accept, settings=self._search_config(),
                              evolve=evolve)
-        except RuntimeError:  # the constraints rule every baseline out: the model's formulas stand alone
-            return []
+        except RuntimeError:  # the constraints rule every baseline out, or no time was left: the model's formulas
+            return []         # stand alone (fit names the problem when there are none either)
         return list(outcome.results)
 
     def _model_width(self, n_columns: int) -> int:
