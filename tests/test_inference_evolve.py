@@ -10,6 +10,7 @@ from lawfinder.inference import Regressor
 from lawfinder.inference.constraints import Constraints
 from lawfinder.inference.evolve import Vocabulary, crossover, extend, offspring, point, regrow, shrink, wrap
 from lawfinder.inference.fitting import FitConfig
+from lawfinder.inference.ranking import Ranking
 from lawfinder.inference.search import search
 from lawfinder.simplipy import parse
 from lawfinder.simplipy.tokens import is_variable, validate, variable_index
@@ -67,8 +68,8 @@ def test_the_search_evolves_a_law_the_proposer_never_writes():
         return offspring(parents, 200, vocab, generator)
 
     best = lambda out: min(r.fvu for r in out.results)      # noqa: E731
-    plain = search(propose, X, y, None, FitConfig(n_restarts=2), 0.05, seed=0, n_jobs=1, rounds=6)
-    evolved = search(propose, X, y, None, FitConfig(n_restarts=2), 0.05, seed=0, n_jobs=1, rounds=6, evolve=evolve)
+    plain = search(propose, X, y, None, FitConfig(n_restarts=2), Ranking(0.05), seed=0, n_jobs=1, rounds=6)
+    evolved = search(propose, X, y, None, FitConfig(n_restarts=2), Ranking(0.05), seed=0, n_jobs=1, rounds=6, evolve=evolve)
     assert best(plain) > 0.1 and best(evolved) < 1e-12
     assert len(asked) == 5                                   # rounds 2 to 6, not the first
     assert plain.rounds == 2          # without evolution, a round with nothing new ends the search

@@ -16,8 +16,8 @@ from lawfinder.inference.fitting import FitConfig
 from lawfinder.inference.law_checks import decades, law_found, span_warning
 from lawfinder.inference.fitting import backend
 from lawfinder.inference.proposal import resolve_device
-from lawfinder.inference.ranking import FVU_FLOOR
-from lawfinder.inference.search import SearchConfig, longest_that_can_win, search, with_scale
+from lawfinder.inference.ranking import FVU_FLOOR, Ranking
+from lawfinder.inference.search import SearchConfig, search, with_scale
 from lawfinder.simplipy import parse
 
 
@@ -58,8 +58,10 @@ def test_process_pool_matches_one_loop(incline):
 
 
 def test_longer_candidates_than_an_exact_fit_can_beat_are_not_fitted():
-    assert longest_that_can_win(math.log10(FVU_FLOOR) + 0.05 * 6, 0.05) == pytest.approx(6)
-    assert longest_that_can_win(math.inf, 0.05) == math.inf and longest_that_can_win(-3.0, 0.0) == math.inf
+    assert Ranking(0.05).longest_that_can_win(math.log10(FVU_FLOOR) + 0.05 * 6) == pytest.approx(6)
+    assert Ranking(0.05, floor=1e-14).longest_that_can_win(-14 + 0.05 * 6) == pytest.approx(6)  # the data's floor
+    assert Ranking(0.05).longest_that_can_win(math.inf) == math.inf
+    assert Ranking(0.0).longest_that_can_win(-3.0) == math.inf
 
 
 def test_anytime_search_samples_rounds_until_the_budget_and_skips_dominated(incline, monkeypatch):
@@ -82,7 +84,7 @@ def test_anytime_search_samples_rounds_until_the_budget_and_skips_dominated(incl
     # The fits keep the real clock, far from the deadline.
     ticks, now = iter(range(10**6)), time.time()
     monkeypatch.setattr(search_module, "time", SimpleNamespace(time=lambda: now + 0.2 * next(ticks)))
-    outcome = search(propose, X, y, None, FitConfig(n_restarts=2), 0.05, seed=0, n_jobs=1, time_budget=5.0)
+    outcome = search(propose, X, y, None, FitConfig(n_restarts=2), Ranking(0.05), seed=0, n_jobs=1, time_budget=5.0)
     assert 2 < len(rounds) < 50 and outcome.rounds == len(rounds)
     assert outcome.skipped > 0  # once C * x1 * sin(x2) fits exactly, longer ones cannot win
     best = min(outcome.results, key=lambda r: (r.fvu > 1e-20, len(r.tokens)))
@@ -101,7 +103,7 @@ def test_big_tables_fit_on_a_subsample_and_score_finalists_on_every_row(monkeypa
         return real(candidates, X_, *args, **kwargs)
 
     monkeypatch.setattr(search_module, "fit_all", spy)
-    outcome = search(lambda r, d: [parse("C * x1"), parse("C * x1 + C")], X, y, None, FitConfig(), 0.05, 0, 1,
+    outcome = search(lambda r, d: [parse("C * x1"), parse("C * x1 + C")], X, y, None, FitConfig(), Ranking(0.05), 0, 1,
                      settings=SearchConfig(fit_rows=256))
     assert seen_rows and max(seen_rows) == 256
     best = min(outcome.results, key=lambda r: r.fvu)
@@ -201,8 +203,8 @@ def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round()
                 for rest in (["x1"], ["*", "sin", "x1", "x2"], ["x1", "*", "sin", "x1", "x2"])]
 
     propose = lambda round_, deadline: [parse("x1 + x2"), parse("x1 + sin(x1)")]  # noqa: E731
-    plain = search(propose, X, y, None, FitConfig(), 0.05, seed=0, n_jobs=1, rounds=3)
-    refined = search(propose, X, y, None, FitConfig(), 0.05, seed=0, n_jobs=1, rounds=3, refine=refine)
+    plain = search(propose, X, y, None, FitConfig(), Ranking(0.05), seed=0, n_jobs=1, rounds=3)
+    refined = search(propose, X, y, None, FitConfig(), Ranking(0.05), seed=0, n_jobs=1, rounds=3, refine=refine)
     assert len(asked) == 2                                  # rounds 2 and 3, not the first
     assert ["+", "x1"] in asked[0]                          # a prefix of 'x1 + x2' (+ x1 x2), cut after 2 of 3 tokens
     best = lambda out: min(r.fvu for r in out.results)      # noqa: E731
@@ -213,8 +215,8 @@ def test_refinement_completes_the_best_formulas_prefixes_from_the_second_round()
                 ("*", "x1", "+", "x1", "x2"): FitResult(["*", "x1", "+", "x1", "x2"], [], 1e-3, 1)}
     first = ["*", "x1", "+", "x1", "x2"]
     # The best only; an infinite FVU never.
-    assert refine_cuts(best_formulas(formulas, 0.05, 1)) == [(["*"], first), (["*", "x1", "+"], first)]
-    assert [p for p, _ in refine_cuts(best_formulas(formulas, 0.05, 5))[2:]] == [["+"], ["+", "x1"]]
+    assert refine_cuts(best_formulas(formulas, Ranking(0.05), 1)) == [(["*"], first), (["*", "x1", "+"], first)]
+    assert [p for p, _ in refine_cuts(best_formulas(formulas, Ranking(0.05), 5))[2:]] == [["+"], ["+", "x1"]]
 
 
 def test_a_splice_keeps_the_formulas_later_terms_around_the_models_new_subtree():
@@ -241,7 +243,7 @@ def test_a_splice_keeps_the_formulas_later_terms_around_the_models_new_subtree()
     propose = lambda round_, deadline: [parse("x1 + sin(x2)")]  # noqa: E731
     best = {}
     for splice in (False, True):
-        out = search(propose, X, y, None, FitConfig(), 0.05, seed=0, n_jobs=1, rounds=3, refine=refine,
+        out = search(propose, X, y, None, FitConfig(), Ranking(0.05), seed=0, n_jobs=1, rounds=3, refine=refine,
                      settings=SearchConfig(refine_splice=splice))
         best[splice] = min(r.fvu for r in out.results)
     assert best[False] > 1e-3 and best[True] < 1e-12

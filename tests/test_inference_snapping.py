@@ -8,6 +8,7 @@ import pytest
 
 from lawfinder import Regressor
 from lawfinder.inference.fitting import FitResult
+from lawfinder.inference.ranking import Ranking
 from lawfinder.inference.fitting.snapping import (allowance, keeps_fit, shortest_decimals, snap_options,
                                                   with_value)
 
@@ -34,11 +35,11 @@ def test_with_value_replaces_the_nth_constant():
 
 def test_keeps_fit_allows_what_the_noise_hides_and_nothing_more():
     old = FitResult(["*", "<constant>", "x1"], [0.4993], 1e-4)
-    assert keeps_fit(old, FitResult(["*", "0.5", "x1"], [], 1e-4 * 1.001), 0.05, 512)     # within BIC's allowance
-    assert not keeps_fit(old, FitResult(["*", "0.5", "x1"], [], 1e-4 * 1.05), 0.05, 512)  # the data see 5%
+    assert keeps_fit(old, FitResult(["*", "0.5", "x1"], [], 1e-4 * 1.001), Ranking(0.05), 512)  # within BIC's allowance
+    assert not keeps_fit(old, FitResult(["*", "0.5", "x1"], [], 1e-4 * 1.05), Ranking(0.05), 512)  # the data see 5%
     clean = FitResult(["*", "<constant>", "x1"], [1.0000001], 1e-30)
-    assert not keeps_fit(clean, FitResult(["x1"], [], 1e-14 * 3), 0.05, 512)             # exact data: no slack
-    assert keeps_fit(clean, FitResult(["x1"], [], 1e-20), 0.05, 512)                      # shorter and exact
+    assert not keeps_fit(clean, FitResult(["x1"], [], 1e-14 * 3), Ranking(0.05), 512)  # exact data: no slack
+    assert keeps_fit(clean, FitResult(["x1"], [], 1e-20), Ranking(0.05), 512)  # shorter and exact
     assert allowance(1, 512) == pytest.approx(np.exp(np.log(512) / 512))
     assert allowance(0, 512) == 1.0
 
@@ -123,6 +124,6 @@ def test_snapping_starts_no_refit_after_the_deadline():
     X, y = _noisy_law(0.5, 1e-2, seed=5)
     tokens = ["*", "<constant>", "*", "x1", "pow2", "x2"]
     fitted = fit_constants(tokens, X, y, FitConfig(), np.random.default_rng(0))
-    args = (X, y, 0.05, None, FitConfig(), np.random.default_rng(0))
+    args = (X, y, Ranking(0.05), None, FitConfig(), np.random.default_rng(0))
     assert "<constant>" not in snap(fitted, *args).tokens
     assert snap(fitted, *args, deadline=time.time() - 1).tokens == fitted.tokens

@@ -21,6 +21,7 @@ import numpy as np
 from ..simplipy import CONSTANT, compile as compile_tokens, from_sympy, to_sympy
 from ..simplipy.tokens import is_number, number_value
 from .fitting import FitResult, substitute
+from .ranking import Ranking, complexity
 
 # SymPy cannot be stopped mid-call, so the pass only takes formulas whose rewrite stays small: at most this many tokens,
 # expand alone (factor, cancel and together expand fully inside: a FastSRB fit spent minutes in factor), and expand
@@ -149,16 +150,15 @@ def canonical_forms(results: list[FitResult], chosen: Sequence[int], X: np.ndarr
     return out, raws
 
 
-def shown_indices(results: Sequence[FitResult], parsimony: float) -> list[int]:
-    """The results a user sees first, in the order the pass takes them: the best by objective, then the rest of the
+def shown_indices(results: Sequence[FitResult], ranking: Ranking) -> list[int]:
+    """The results a user sees first, in the order the pass takes them: the best by ``ranking``, then the rest of the
     Pareto front (complexity vs FVU), simplest first."""
     from types import SimpleNamespace
 
     from .pareto import pareto_mask
-    from .ranking import complexity, rank_order
 
     mask = pareto_mask([SimpleNamespace(complexity=complexity(r.tokens), fvu=r.fvu) for r in results])
-    order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
+    order = ranking.order(results)
     front = sorted((i for i in np.flatnonzero(mask).tolist() if i not in order[:1]),
                    key=lambda i: complexity(results[i].tokens))
     return [*order[:1], *front]

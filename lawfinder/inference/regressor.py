@@ -31,7 +31,7 @@ from .power_law import factored_target, power_factor, times_factor
 from .canonical import SECONDS as CANONICAL_SECONDS, canonical_forms, shown_indices
 from .fitting import FitConfig, draw_seed, resolve_n_jobs, substitute
 from .law_checks import law_found, span_warning, underdetermined_message
-from .ranking import complexity, rank_order, score
+from .ranking import Ranking, complexity, precision_floor
 from .pareto import check_model_selection, equations_table, front_text, latex_table, select
 from .search import SearchOutcome, search
 from .units import describe, unit_levels
@@ -79,7 +79,8 @@ class Regressor(RegressorMixin, BaseEstimator):
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
-    parsimony     score = log10(max(FVU, eps)) + parsimony * length (Flash-ANSR's lambda, 0.05)
+    parsimony     score = log10(max(FVU, floor)) + parsimony * length (Flash-ANSR's lambda, 0.05; the floor is
+                  float64 epsilon, or what rounding y leaves when y is float32 data: ranking.precision_floor)
     n_restarts    Levenberg-Marquardt restarts per candidate, each from constants ~ N(0, 5^2)
     temperature, top_k, top_p   softmax sampling; ``beam_width`` switches to beam search
     max_length    longest token sequence sampled; ``batch_size`` sequences decoded at once
@@ -220,9 +221,10 @@ class Regressor(RegressorMixin, BaseEstimator):
             if columns is not None and budget is not None:  # the rest: the full table's own search
                 spent = time.time() - started               # (loading the model counts to neither share)
                 budget = spent + max(0.0, budget - spent) * NARROW_SHARE
+            read_ranking = self._ranking(read_y, w)
             try:
                 outcome = search(propose, read, read_y, simplifier,
-                                 FitConfig(n_restarts=self.n_restarts), self.parsimony, seed, self.n_jobs, budget,
+                                 self._fit_config(read_ranking), read_ranking, seed, self.n_jobs, budget,
                                  started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
                                  refine=refine, evolve=self._evolver(read.shape[1], read_constraints))
             except RuntimeError:
@@ -232,7 +234,7 @@ class Regressor(RegressorMixin, BaseEstimator):
             self._search_state = (_fingerprint(X, y, names, w), seed, outcome.state)
             results = list(outcome.results)
             if columns is not None:
-                seeds = self._best_over(results, columns, plan)
+                seeds = self._best_over(results, columns, plan, read_ranking)
                 results = [] if plan is not None else [replace(r, tokens=widen(r.tokens, columns)) for r in results]
                 results = _best_fits(results + self._full_table_search(X, y, w, seed, simplifier, constraints,
                                                                        started, seeds))
@@ -246,11 +248,12 @@ class Regressor(RegressorMixin, BaseEstimator):
                                    "them")
             progress.update()
         raws: dict = {}
+        ranking = self._ranking(y, w)
         if self.simplify:  # the formulas a user sees, in their shortest form that gives the same values (bounded)
             until = time.time() + CANONICAL_SECONDS if self.time_budget is None else started + self.time_budget
-            results, raws = canonical_forms(results, shown_indices(results, self.parsimony), X, until, accept)
+            results, raws = canonical_forms(results, shown_indices(results, ranking), X, until, accept)
         lengths = [complexity(r.tokens) for r in results]
-        order = rank_order([r.fvu for r in results], lengths, self.parsimony)
+        order = ranking.order(results)
         levels = None
         if X_units is not None or y_units is not None:
             levels = unit_levels([r.tokens for r in results], X_units, y_units, X.shape[1])
@@ -259,7 +262,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         # Candidates without finite values on these data (log of negatives, overflow) are not equations of them.
         self.candidates_ = [
             Equation(tuple(results[i].tokens), tuple(results[i].constants), float(results[i].fvu), lengths[i],
-                     score(results[i].fvu, lengths[i], self.parsimony), tuple(names), X.shape[0],
+                     ranking.score(results[i].fvu, lengths[i]), tuple(names), X.shape[0],
                      tuple(substitute(raws[i].tokens, raws[i].constants)) if i in raws else ())
             for i in order if math.isfinite(results[i].fvu)
         ]
@@ -309,10 +312,11 @@ class Regressor(RegressorMixin, BaseEstimator):
                           f"or a model that reads more", stacklevel=3)
         return columns, None
 
-    def _best_over(self, found: list, columns: tuple[int, ...], plan: tuple | None) -> list[list[str]]:
+    def _best_over(self, found: list, columns: tuple[int, ...], plan: tuple | None,
+                   ranking: Ranking) -> list[list[str]]:
         """The ``FULL_TABLE_SEEDS`` best formulas a search over ``columns`` found (ranked), as skeletons over the full
         table: widened, and times the power of a power-law ``plan`` (whose search was of y over the power)."""
-        order = rank_order([r.fvu for r in found], [complexity(r.tokens) for r in found], self.parsimony)
+        order = ranking.order(found)
         widened = (widen(found[i].tokens, columns) for i in order[:FULL_TABLE_SEEDS])
         if plan is None:
             return list(widened)
@@ -331,15 +335,24 @@ class Regressor(RegressorMixin, BaseEstimator):
         accept = _acceptor(constraints)
         first = baselines(X, y) + [list(t) for t in seeds]
         evolve = None if self.time_budget is None else self._evolver(X.shape[1], constraints)
+        ranking = self._ranking(y, w)
         try:
             outcome = search(lambda round_, deadline: first if round_ == 0 else [], X, y, simplifier,
-                             FitConfig(n_restarts=self.n_restarts), self.parsimony, seed,
+                             self._fit_config(ranking), ranking, seed,
                              1 if evolve is None else self.n_jobs, self.time_budget, started,
                              1 if evolve is None else None, None, w, accept, settings=self._search_config(),
                              evolve=evolve)
         except RuntimeError:  # the constraints rule every baseline out, or no time was left: the model's formulas
             return []         # stand alone (fit names the problem when there are none either)
         return list(outcome.results)
+
+    def _ranking(self, y: np.ndarray, w: np.ndarray | None) -> Ranking:
+        """How a search on target ``y`` ranks its candidates: this parsimony, and the FVU floor of ``y``'s precision."""
+        return Ranking(self.parsimony, precision_floor(y, w))
+
+    def _fit_config(self, ranking: Ranking) -> FitConfig:
+        """The constant fit's settings: the restarts stop once a fit reaches the ranking's floor (none can beat it)."""
+        return FitConfig(n_restarts=self.n_restarts, exact_fvu=ranking.floor)
 
     def _model_width(self, n_columns: int) -> int:
         from .proposal import model_width

@@ -7,8 +7,9 @@ deadline: sampling and fitting stop starting work when it passes, and the last p
 then snapped) has ``FINAL_SHARE`` of the budget kept for it and checks the clock between candidates.
 
 Fit only what can win: a candidate whose length alone already scores worse than the best so far (even an exact fit
-scores ``log10(eps) + parsimony * length``) is not fitted; rounds with many candidates are screened first with cheap
-fits (``SCREEN``, on ``screen_rows`` rows) and only the best ``screen_keep`` get the full restarts.
+scores ``log10(floor) + parsimony * length``, ``ranking.Ranking``) is not fitted; rounds with many candidates are
+screened first with cheap fits (``SCREEN``, on ``screen_rows`` rows) and only the best ``screen_keep`` get the full
+restarts.
 
 Bounded work on big tables: constants are fitted on at most ``fit_rows`` rows (a random subsample) and the
 ``finalists`` best are then scored on all rows, so a million-row table costs a few finalist evaluations more than a
@@ -29,7 +30,7 @@ from .defaults import (EVOLVE_TOP, FINALISTS, FIT_ROWS, REFINE_SPLICE, REFINE_TO
                        SCREEN_ROWS)
 from .fitting import (FitConfig, FitResult, backend, effective_rows, fit_all, fvu_at, keeps_fit, normalized_weights,
                       snap, subsample, weighted_var)
-from .ranking import FVU_FLOOR, complexity, rank_order, score
+from .ranking import Ranking
 from ..simplipy import CONSTANT
 from ..simplipy.tokens import subtree_end
 
@@ -98,22 +99,9 @@ class SearchOutcome:
     fitted_on: set = field(default_factory=set)   # where this call's rounds fitted constants: here, processes, ray
 
 
-def longest_that_can_win(best_score: float, parsimony: float) -> float:
-    """Length beyond which not even an exact fit beats ``best_score``."""
-    if parsimony <= 0 or not math.isfinite(best_score):
-        return math.inf
-    return (best_score - math.log10(FVU_FLOOR)) / parsimony
-
-
-def _best_score(results: Sequence[FitResult], parsimony: float) -> float:
-    return min((score(r.fvu, complexity(r.tokens), parsimony) for r in results), default=math.inf)
-
-
-def best_formulas(by_formula: dict, parsimony: float, top: int) -> list[FitResult]:
+def best_formulas(by_formula: dict, ranking: Ranking, top: int) -> list[FitResult]:
     """The ``top`` best-scoring formulas with finite values, best first."""
-    ranked = sorted((r for r in by_formula.values() if math.isfinite(r.fvu)),
-                    key=lambda r: score(r.fvu, complexity(r.tokens), parsimony))
-    return ranked[:top]
+    return sorted((r for r in by_formula.values() if math.isfinite(r.fvu)), key=ranking.of)[:top]
 
 
 def refine_cuts(ranked: Sequence[FitResult]) -> list[tuple[list[str], list[str]]]:
@@ -160,7 +148,7 @@ def rescored(r: FitResult, X: np.ndarray, y: np.ndarray, var_y: float, w: np.nda
 
 
 def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config: FitConfig, seed: int,
-               n_jobs: int | None, deadline: float | None, parsimony: float,
+               n_jobs: int | None, deadline: float | None, ranking: Ranking,
                w: np.ndarray | None = None, settings: SearchConfig = SearchConfig()) -> list[FitResult]:
     if len(candidates) <= settings.screen_min:
         return fit_all(candidates, X, y, config, seed, n_jobs, deadline, w)
@@ -170,14 +158,14 @@ def _fit_round(candidates: list[list[str]], X: np.ndarray, y: np.ndarray, config
         Xs, ys, ws = X, y, w
     var_y = weighted_var(y, w)
     screened = [rescored(r, X, y, var_y, w) for r in fit_all(candidates, Xs, ys, SCREEN, seed, n_jobs, deadline, ws)]
-    order = rank_order([r.fvu for r in screened], [complexity(r.tokens) for r in screened], parsimony)
+    order = ranking.order(screened)
     keep = [screened[i].tokens for i in order[:settings.screen_keep]]
     full = {tuple(r.tokens): r for r in fit_all(keep, X, y, config, seed, n_jobs, deadline, w)}
     return [full[key] if (key := tuple(r.tokens)) in full and full[key].fvu <= r.fvu else r for r in screened]
 
 
 def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarray, y: np.ndarray,
-           simplifier: Callable | None, config: FitConfig, parsimony: float, seed: int, n_jobs: int | None = None,
+           simplifier: Callable | None, config: FitConfig, ranking: Ranking, seed: int, n_jobs: int | None = None,
            time_budget: float | None = None, started: float | None = None, rounds: int | None = None,
            resume: SearchState | None = None, w: np.ndarray | None = None,
            accept: Callable[[list[str]], bool] | None = None,
@@ -191,7 +179,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     earlier call's ``outcome.state`` on the same data: its formulas compete, its skeletons are not fitted again and
     the rounds (and so the proposals' and fits' seeds) continue where it stopped. ``w`` (n,) positive row weights
     make every fit and FVU weighted; ``accept`` (the user's constraints) drops candidates before they are fitted;
-    ``settings`` bound the work on big tables and rounds (``SearchConfig``). ``refine(prefixes, deadline)`` (the
+    ``settings`` bound the work on big tables and rounds (``SearchConfig``); ``ranking`` orders the candidates
+    (parsimony and the FVU floor of these data: ``ranking.precision_floor``). ``refine(prefixes, deadline)`` (the
     model completing the prefixes of the best formulas so far, ``refine_cuts``) adds to every round after the
     first, sharing its deadline; so does ``evolve(parents, rng)`` (children of the ``settings.evolve_top`` best
     formulas so far, best first: ``evolve.offspring``), whose rounds never run dry while time remains.
@@ -213,7 +202,7 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         # The best formulas so far, ranked once per round for both ways of going on from them.
         goes_on = out.rounds > 0 and bool(by_formula) and (refine is not None or evolve is not None)
-        ranked = best_formulas(by_formula, parsimony, max(settings.refine_top, settings.evolve_top)) if goes_on else []
+        ranked = best_formulas(by_formula, ranking, max(settings.refine_top, settings.evolve_top)) if goes_on else []
         if refine is not None and ranked:
             cuts = refine_cuts(ranked[:settings.refine_top])
             completions = [list(t) for t in refine([p for p, _ in cuts], work_deadline)] if cuts else []
@@ -228,7 +217,7 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         out.refused += len(prepared) - len(candidates)
         seen.update(tuple(c) for c in candidates)
         out.distinct += len(candidates)
-        limit = longest_that_can_win(_best_score(list(by_formula.values()), parsimony), parsimony)
+        limit = ranking.longest_that_can_win(min(map(ranking.of, by_formula.values()), default=math.inf))
         worth = [c for c in candidates if len(c) < limit]
         out.skipped += len(candidates) - len(worth)
         # Shorter first: an early exact fit makes every longer candidate dominated.
@@ -236,7 +225,7 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         if worth:
             out.fitted_on.add(backend(n_jobs, len(worth) if len(worth) <= settings.screen_min else
                                       settings.screen_keep))
-        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, parsimony, wf,
+        fitted = _fit_round(worth, Xf, yf, config, seed + out.rounds - 1, n_jobs, work_deadline, ranking, wf,
                             settings)
         out.fitted += len(fitted)
         for r in fitted:
@@ -263,17 +252,17 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     if not any(math.isfinite(r.fvu) for r in results):
         raise RuntimeError(f"none of the {len(results)} candidate(s) gives finite values on these data; "
                            f"sample more (n_samples) or use a trained model")
-    out.results = finalize(results, X, y, Xf is not X, simplifier, config, parsimony, seed, deadline, w, settings)
+    out.results = finalize(results, X, y, Xf is not X, simplifier, config, ranking, seed, deadline, w, settings)
     return out
 
 
 def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bool, simplifier: Callable | None,
-             config: FitConfig, parsimony: float, seed: int, deadline: float | None,
+             config: FitConfig, ranking: Ranking, seed: int, deadline: float | None,
              w: np.ndarray | None = None, settings: SearchConfig = SearchConfig()) -> list[FitResult]:
     """The ``settings.finalists`` best: FVU on every row (when fitted on a subsample), then constants snapped to the
     simple values they stand for when the data cannot tell the difference (``fitting.snapping``). Each formula kept
     once, at its best fit."""
-    order = rank_order([r.fvu for r in results], [complexity(r.tokens) for r in results], parsimony)
+    order = ranking.order(results)
     results = list(results)
     var_y = weighted_var(y, w)
     rng = np.random.default_rng(seed)
@@ -285,15 +274,15 @@ def finalize(results: list[FitResult], X: np.ndarray, y: np.ndarray, rescore: bo
             r = rescored(r, X, y, var_y, w)
         # Snapping refits on at most fit_rows rows, and is scored there; rescored below when needed.
         Xs, ys, ws = subsample(X, y, settings.fit_rows, rng, w) if rescore else (X, y, w)
-        snapped = snap(r, Xs, ys, parsimony, simplifier, config, rng, ws, deadline)
+        snapped = snap(r, Xs, ys, ranking, simplifier, config, rng, ws, deadline)
         if snapped is not r and rescore:
             snapped = rescored(snapped, X, y, var_y, w)
-            if not keeps_fit(r, snapped, parsimony, effective_rows(y.shape[0], w)):
+            if not keeps_fit(r, snapped, ranking, effective_rows(y.shape[0], w)):
                 snapped = r
         results[i] = snapped
     best: dict[tuple, FitResult] = {}
     for r in results:
         key = tuple(r.tokens)
-        if key not in best or score(r.fvu, len(key), parsimony) < score(best[key].fvu, len(key), parsimony):
+        if key not in best or ranking.of(r) < ranking.of(best[key]):
             best[key] = r
     return list(best.values())

@@ -29,7 +29,7 @@ from ...simplipy import CONSTANT
 from ...simplipy.tokens import format_number
 from ...simplipy import compile as compile_tokens
 from .constants import FitConfig, FitResult, fit_constants, fvu_of, normalized_weights, weighted_var
-from ..ranking import complexity, score
+from ..ranking import Ranking
 
 # A constant within this relative distance (of max(1, |value|)) of a simple value is tried as that value; whether the
 # snap is kept is for keeps_fit to say, so the window only bounds the work.
@@ -97,15 +97,14 @@ def allowance(removed: int, n: float) -> float:
     return math.exp(removed * math.log(n) / n) if removed > 0 and n > 1 else 1.0
 
 
-def keeps_fit(old: FitResult, new: FitResult, parsimony: float, n: float) -> bool:
+def keeps_fit(old: FitResult, new: FitResult, ranking: Ranking, n: float) -> bool:
     """Whether ``new`` (a snapped form of ``old``) is to be kept: see the module docstring."""
     if not math.isfinite(new.fvu):
         return False
     shorter = len(new.tokens) < len(old.tokens)
     if shorter and new.fvu <= SNAP_EXACT_FVU:
         return True
-    old_score = score(old.fvu, complexity(old.tokens), parsimony)
-    new_score = score(new.fvu, complexity(new.tokens), parsimony)
+    old_score, new_score = ranking.of(old), ranking.of(new)
     # Equal scores favour the snap only when it made the formula shorter (``C`` -> ``0`` alone reads worse).
     if new_score < old_score or (new_score == old_score and shorter):
         return True
@@ -142,16 +141,16 @@ def shortest_decimals(result: FitResult, X: np.ndarray, y: np.ndarray, w: np.nda
     return FitResult(result.tokens, constants, fvu, result.n_restarts)
 
 
-def snap(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
+def snap(result: FitResult, X: np.ndarray, y: np.ndarray, ranking: Ranking, simplify: Callable | None,
          config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None,
          deadline: float | None = None) -> FitResult:
     """The snapped, simplified and refitted form of ``result`` that ``keeps_fit``, else ``result``; either way with its
     constants at their shortest decimals (``shortest_decimals``). No refit starts after ``deadline`` (a
     ``time.time()`` value)."""
-    return shortest_decimals(_snapped(result, X, y, parsimony, simplify, config, rng, w, deadline), X, y, w)
+    return shortest_decimals(_snapped(result, X, y, ranking, simplify, config, rng, w, deadline), X, y, w)
 
 
-def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, simplify: Callable | None,
+def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, ranking: Ranking, simplify: Callable | None,
              config: FitConfig, rng: np.random.Generator, w: np.ndarray | None = None,
              deadline: float | None = None) -> FitResult:
     """Greedy: the first constant with a kept snap is snapped, and the search starts again on the new form (whose
@@ -188,7 +187,7 @@ def _snapped(result: FitResult, X: np.ndarray, y: np.ndarray, parsimony: float, 
                     refit = fit_constants(skeleton, X, y, config, rng, w=w)
                 except ValueError:
                     refit = None
-                if refit is not None and keeps_fit(current, refit, parsimony, n):
+                if refit is not None and keeps_fit(current, refit, ranking, n):
                     found = refit
                     break
                 if trials >= SNAP_TRIALS:
