@@ -20,3 +20,6 @@ REFINE_SPLICE = False  # also splice the first subtree of each completion into i
 # the best formulas so far join the model's proposals, so the search keeps finding new candidates while time remains.
 EVOLVE_SHARE = 0.5    # children per round, as a share of n_samples (0 turns evolution off)
 EVOLVE_TOP = 8        # how many of the best formulas are parents
+# Residual terms (search.search's ``terms``, inference/residual_terms.py): each of those best formulas, once, plus
+# each of the terms that best explain what it misses (chosen by least squares over a library of products of features).
+RESIDUAL_TERMS = 4    # children per formula (0 turns it off)

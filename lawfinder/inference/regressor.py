@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier
 from .defaults import (EVOLVE_SHARE, EVOLVE_TOP, FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES,
-                       PARSIMONY, REFINE_SHARE, REFINE_SPLICE, REFINE_TOP, SCREEN_KEEP, SCREEN_MIN, SCREEN_ROWS)
+                       PARSIMONY, REFINE_SHARE, REFINE_SPLICE, REFINE_TOP, RESIDUAL_TERMS, SCREEN_KEEP, SCREEN_MIN,
+                       SCREEN_ROWS)
 from .equation import Equation
 from .feature_selection import widen
 from .power_law import factored_target, power_factor, times_factor
@@ -76,6 +77,10 @@ class Regressor(RegressorMixin, BaseEstimator):
     evolve_share, evolve_top   evolution: from the second round on, ``evolve_share`` x n_samples mutations and
                   crossovers of the ``evolve_top`` best formulas so far join each round (``inference/evolve.py``;
                   0: off), so a time-budgeted search keeps finding new candidates until its time is spent
+    residual_terms  from the second round on, each of the ``evolve_top`` best formulas (once) plus each of its
+                  ``residual_terms`` best terms: those that explain most of what it misses, chosen by least squares
+                  among products of two features (powers, roots, sines, exponentials, logarithms of the variables,
+                  products and quotients of two, the formula's own subtrees; ``inference/residual_terms.py``; 0: off)
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -115,7 +120,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                  screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS, refine_share: float = REFINE_SHARE,
                  refine_top: int = REFINE_TOP, refine_splice: bool = REFINE_SPLICE,
                  select_k_features: int | None = None, evolve_share: float = EVOLVE_SHARE,
-                 evolve_top: int = EVOLVE_TOP):
+                 evolve_top: int = EVOLVE_TOP, residual_terms: int = RESIDUAL_TERMS):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -154,6 +159,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.select_k_features = select_k_features
         self.evolve_share = evolve_share
         self.evolve_top = evolve_top
+        self.residual_terms = residual_terms
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -226,7 +232,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                 outcome = search(propose, read, read_y, simplifier,
                                  self._fit_config(read_ranking), read_ranking, seed, self.n_jobs, budget,
                                  started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
-                                 refine=refine, evolve=self._evolver(read.shape[1], read_constraints))
+                                 refine=refine, evolve=self._evolver(read.shape[1], read_constraints),
+                                 terms=self._terms(read_constraints))
             except RuntimeError:
                 if columns is None:
                     raise
@@ -341,7 +348,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                              self._fit_config(ranking), ranking, seed,
                              1 if evolve is None else self.n_jobs, self.time_budget, started,
                              1 if evolve is None else None, None, w, accept, settings=self._search_config(),
-                             evolve=evolve)
+                             evolve=evolve, terms=None if evolve is None else self._terms(constraints))
         except RuntimeError:  # the constraints rule every baseline out, or no time was left: the model's formulas
             return []         # stand alone (fit names the problem when there are none either)
         return list(outcome.results)
@@ -421,6 +428,9 @@ class Regressor(RegressorMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        terms = self.residual_terms
+        if isinstance(terms, bool) or not isinstance(terms, (int, np.integer)) or terms < 0:
+            raise ValueError(f"residual_terms must be an integer >= 0, got {terms!r}")
         if self.n_rounds is not None and (not isinstance(self.n_rounds, (int, np.integer)) or self.n_rounds < 1):
             raise ValueError(f"n_rounds must be a positive integer or None, got {self.n_rounds!r}")
         for name in ("refine_share", "evolve_share"):
@@ -488,6 +498,16 @@ class Regressor(RegressorMixin, BaseEstimator):
             return None
         vocab = Vocabulary(n_variables, constraints.allows if constraints is not None and constraints.active else None)
         return lambda parents, rng: offspring(parents, n, vocab, rng)
+
+    def _terms(self, constraints=None):
+        """``terms(parents, X, y, w)`` for ``search``: each parent plus its ``residual_terms`` best terms, written only
+        with what the constraints allow; None when off or when the user's proposer stands in for the model."""
+        from .residual_terms import term_children
+
+        if self.proposer is not None or self.residual_terms < 1:
+            return None
+        allows = constraints.allows if constraints is not None and constraints.active else None
+        return lambda parents, X, y, w: term_children(parents, X, y, w, self.residual_terms, allows)
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load

@@ -171,7 +171,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
            accept: Callable[[list[str]], bool] | None = None,
            settings: SearchConfig | None = None,
            refine: Callable[[list[list[str]], float | None], list[list[str]]] | None = None,
-           evolve: Callable[[list[list[str]], np.random.Generator], list[list[str]]] | None = None) -> SearchOutcome:
+           evolve: Callable[[list[list[str]], np.random.Generator], list[list[str]]] | None = None,
+           terms: Callable[[list[FitResult], np.ndarray, np.ndarray, np.ndarray | None], list[list[str]]] | None = None
+           ) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
     ``time_budget`` counts from ``started`` (a ``time.time()`` value; default now). ``rounds`` caps the rounds of
@@ -183,7 +185,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     (parsimony and the FVU floor of these data: ``ranking.precision_floor``). ``refine(prefixes, deadline)`` (the
     model completing the prefixes of the best formulas so far, ``refine_cuts``) adds to every round after the
     first, sharing its deadline; so does ``evolve(parents, rng)`` (children of the ``settings.evolve_top`` best
-    formulas so far, best first: ``evolve.offspring``), whose rounds never run dry while time remains.
+    formulas so far, best first: ``evolve.offspring``), whose rounds never run dry while time remains; and
+    ``terms(parents, X, y, w)`` (each of those best formulas not extended before plus the terms that best explain its
+    residual on the fit rows: ``residual_terms.term_children``).
     Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""
     start = time.time() if started is None else started
@@ -198,10 +202,12 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     seen: set[tuple[str, ...]] = set(state.seen)
     by_formula: dict[tuple[str, ...], FitResult] = dict(state.by_formula)
     first_round = out.rounds
+    extended: set[tuple[str, ...]] = set()   # formulas whose residual terms were already proposed
     while True:
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         # The best formulas so far, ranked once per round for both ways of going on from them.
-        goes_on = out.rounds > 0 and bool(by_formula) and (refine is not None or evolve is not None)
+        goes_on = out.rounds > 0 and bool(by_formula) and (refine is not None or evolve is not None
+                                                           or terms is not None)
         ranked = best_formulas(by_formula, ranking, max(settings.refine_top, settings.evolve_top)) if goes_on else []
         if refine is not None and ranked:
             cuts = refine_cuts(ranked[:settings.refine_top])
@@ -210,6 +216,10 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         if evolve is not None and ranked:
             parents = [r.tokens for r in ranked[:settings.evolve_top]]
             raw += [list(t) for t in evolve(parents, np.random.default_rng([abs(int(seed)), out.rounds]))]
+        if terms is not None and ranked:
+            fresh = [r for r in ranked[:settings.evolve_top] if tuple(r.tokens) not in extended]
+            extended.update(tuple(r.tokens) for r in fresh)
+            raw += [list(t) for t in terms(fresh, Xf, yf, wf)] if fresh else []
         out.rounds += 1
         out.proposed += len(raw)
         prepared = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y) if tuple(c) not in seen]

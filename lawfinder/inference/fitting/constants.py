@@ -197,11 +197,20 @@ class _Problem:
         Q = Phi / norms[:, None, :]
         gram = np.einsum("gnm,gnl->gml", Q, Q)
         rhs = np.einsum("gnm,gn->gm", Q, t)
+        # Columns too large to square (a norm that overflowed) give a Gram matrix with inf: such rows are not finite.
+        ok = np.isfinite(gram).all(axis=(1, 2)) & np.isfinite(rhs).all(axis=1)
+        if not ok.all():
+            bad = bad | ~ok
+            gram = np.where(ok[:, None, None], gram, np.eye(self.m))
+            rhs = np.where(ok[:, None], rhs, 0.0)
         if self.m == 1:  # the common case (an outer scale) without a batched pseudo-inverse
             g = gram[:, 0, 0]
             coef = np.where(g > 1e-13, rhs[:, 0] / np.where(g > 1e-13, g, 1.0), 0.0)[:, None]
         else:
-            coef = np.einsum("gml,gl->gm", np.linalg.pinv(gram, rcond=1e-13, hermitian=True), rhs)
+            try:
+                coef = np.einsum("gml,gl->gm", np.linalg.pinv(gram, rcond=1e-13, hermitian=True), rhs)
+            except np.linalg.LinAlgError:  # LAPACK did not converge on this batch: none of its rows counts
+                coef, bad = np.zeros_like(rhs), np.ones(G, dtype=bool)
         r = np.einsum("gnm,gm->gn", Q, coef) - t
         a = coef / norms * self.y_scale
         if bad.any():
