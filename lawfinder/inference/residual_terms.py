@@ -23,7 +23,7 @@ import numpy as np
 
 from ..simplipy import CONSTANT
 from ..simplipy import compile as compile_tokens
-from ..simplipy.tokens import arity, subtree_end
+from ..simplipy.tokens import arity, n_constants, subtree_end
 
 TERM_ROWS = 256        # rows the terms are scored on (a random subsample of the fit rows)
 # A term explaining less of the residual's variance than this share is not worth a child (a random term explains
@@ -65,8 +65,8 @@ def _with_constants(tokens: Sequence[str], constants: Sequence[float], span: tup
                     ) -> tuple[list[str], list[float]]:
     """The subtree at ``span`` and the fitted constants its placeholders stand for."""
     start, end = span
-    before = sum(1 for t in tokens[:start] if t == CONSTANT)
-    return list(tokens[start:end]), list(constants[before:before + sum(1 for t in tokens[start:end] if t == CONSTANT)])
+    before = n_constants(tokens[:start])
+    return list(tokens[start:end]), list(constants[before:before + n_constants(tokens[start:end])])
 
 
 def features(tokens: Sequence[str], constants: Sequence[float], n_variables: int,
