@@ -23,3 +23,7 @@ EVOLVE_TOP = 8        # how many of the best formulas are parents
 # Residual terms (search.search's ``terms``, inference/residual_terms.py): each of those best formulas, once, plus
 # each of the terms that best explain what it misses (chosen by least squares over a library of products of features).
 RESIDUAL_TERMS = 4    # children per formula (0 turns it off)
+# Linear laws (search.search's ``laws``, inference/linear_laws.py): sparse regressions of a transformed target (y,
+# 1/y, log|y|, y^2, y / f and (y / f)^2 for a best formula or a variable f, the rational form) over a library of
+# products of features, queued and run a few per round from the second on; more time reaches more of the queue.
+LINEAR_LAWS = 2       # screens per round (0 turns it off)

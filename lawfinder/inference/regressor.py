@@ -23,9 +23,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .candidates import default_simplifier
-from .defaults import (EVOLVE_SHARE, EVOLVE_TOP, FINALISTS, FIT_ROWS, MODEL_SELECTION, N_RESTARTS, N_SAMPLES,
-                       PARSIMONY, REFINE_SHARE, REFINE_SPLICE, REFINE_TOP, RESIDUAL_TERMS, SCREEN_KEEP, SCREEN_MIN,
-                       SCREEN_ROWS)
+from .defaults import (EVOLVE_SHARE, EVOLVE_TOP, FINALISTS, FIT_ROWS, LINEAR_LAWS, MODEL_SELECTION, N_RESTARTS,
+                       N_SAMPLES, PARSIMONY, REFINE_SHARE, REFINE_SPLICE, REFINE_TOP, RESIDUAL_TERMS, SCREEN_KEEP,
+                       SCREEN_MIN, SCREEN_ROWS)
 from .equation import Equation
 from .feature_selection import widen
 from .power_law import factored_target, power_factor, times_factor
@@ -81,6 +81,10 @@ class Regressor(RegressorMixin, BaseEstimator):
                   ``residual_terms`` best terms: those that explain most of what it misses, chosen by least squares
                   among products of two features (powers, roots, sines, exponentials, logarithms of the variables,
                   products and quotients of two, the formula's own subtrees; ``inference/residual_terms.py``; 0: off)
+    linear_laws   screens per round, from the second round on: each a sparse regression of a transformed target (y, 1/y,
+                  log|y|, y^2, y / f and (y / f)^2 for one of the best formulas or a variable f, and the rational
+                  form y = N - y D) over products of features, whose selections become candidates; the screens are
+                  queued, so more time reaches more of them (``inference/linear_laws.py``; 0: off)
     warm_start    a second ``fit`` on the same data goes on from the first one's candidates and random stream
                   (PySR's, scikit-learn's meaning): ``fit`` with n_rounds=1 twice finds what one fit with n_rounds=2
                   does; on other data it starts afresh (with a warning)
@@ -120,7 +124,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                  screen_keep: int = SCREEN_KEEP, screen_rows: int = SCREEN_ROWS, refine_share: float = REFINE_SHARE,
                  refine_top: int = REFINE_TOP, refine_splice: bool = REFINE_SPLICE,
                  select_k_features: int | None = None, evolve_share: float = EVOLVE_SHARE,
-                 evolve_top: int = EVOLVE_TOP, residual_terms: int = RESIDUAL_TERMS):
+                 evolve_top: int = EVOLVE_TOP, residual_terms: int = RESIDUAL_TERMS,
+                 linear_laws: int = LINEAR_LAWS):
         self.model = model
         self.n_samples = n_samples
         self.time_budget = time_budget
@@ -160,6 +165,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.evolve_share = evolve_share
         self.evolve_top = evolve_top
         self.residual_terms = residual_terms
+        self.linear_laws = linear_laws
 
     # ------------------------------------------------------------------------------------------ scikit-learn protocol
     def __sklearn_tags__(self):
@@ -233,7 +239,7 @@ class Regressor(RegressorMixin, BaseEstimator):
                                  self._fit_config(read_ranking), read_ranking, seed, self.n_jobs, budget,
                                  started, self.n_rounds, resume, w, read_accept, settings=self._search_config(),
                                  refine=refine, evolve=self._evolver(read.shape[1], read_constraints),
-                                 terms=self._terms(read_constraints))
+                                 terms=self._terms(read_constraints), laws=self._laws(seed, read_constraints))
             except RuntimeError:
                 if columns is None:
                     raise
@@ -348,7 +354,8 @@ class Regressor(RegressorMixin, BaseEstimator):
                              self._fit_config(ranking), ranking, seed,
                              1 if evolve is None else self.n_jobs, self.time_budget, started,
                              1 if evolve is None else None, None, w, accept, settings=self._search_config(),
-                             evolve=evolve, terms=None if evolve is None else self._terms(constraints))
+                             evolve=evolve, terms=None if evolve is None else self._terms(constraints),
+                             laws=None if evolve is None else self._laws(seed, constraints))
         except RuntimeError:  # the constraints rule every baseline out, or no time was left: the model's formulas
             return []         # stand alone (fit names the problem when there are none either)
         return list(outcome.results)
@@ -428,9 +435,10 @@ class Regressor(RegressorMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        terms = self.residual_terms
-        if isinstance(terms, bool) or not isinstance(terms, (int, np.integer)) or terms < 0:
-            raise ValueError(f"residual_terms must be an integer >= 0, got {terms!r}")
+        for name in ("residual_terms", "linear_laws"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         if self.n_rounds is not None and (not isinstance(self.n_rounds, (int, np.integer)) or self.n_rounds < 1):
             raise ValueError(f"n_rounds must be a positive integer or None, got {self.n_rounds!r}")
         for name in ("refine_share", "evolve_share"):
@@ -508,6 +516,16 @@ class Regressor(RegressorMixin, BaseEstimator):
             return None
         allows = constraints.allows if constraints is not None and constraints.active else None
         return lambda parents, X, y, w: term_children(parents, X, y, w, self.residual_terms, allows)
+
+    def _laws(self, seed: int, constraints=None):
+        """A fresh ``laws`` queue for one ``search`` (``linear_laws.LinearLaws``), written only with what the
+        constraints allow; None when off or when the user's proposer stands in for the model."""
+        from .linear_laws import LinearLaws
+
+        if self.proposer is not None or self.linear_laws < 1:
+            return None
+        allows = constraints.allows if constraints is not None and constraints.active else None
+        return LinearLaws(self.linear_laws, allows, seed)
 
     def _model_proposer(self, n_variables: int, seed: int, deadline: float | None):
         from .proposal import ModelProposer, SamplingConfig, load

@@ -172,7 +172,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
            settings: SearchConfig | None = None,
            refine: Callable[[list[list[str]], float | None], list[list[str]]] | None = None,
            evolve: Callable[[list[list[str]], np.random.Generator], list[list[str]]] | None = None,
-           terms: Callable[[list[FitResult], np.ndarray, np.ndarray, np.ndarray | None], list[list[str]]] | None = None
+           terms: Callable[[list[FitResult], np.ndarray, np.ndarray, np.ndarray | None], list[list[str]]] | None = None,
+           laws: Callable[[list[FitResult], np.ndarray, np.ndarray, np.ndarray | None], list[list[str]]] | None = None
            ) -> SearchOutcome:
     """Run the search; ``propose(round, deadline)`` returns raw token lists (a new draw each round).
 
@@ -187,7 +188,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
     first, sharing its deadline; so does ``evolve(parents, rng)`` (children of the ``settings.evolve_top`` best
     formulas so far, best first: ``evolve.offspring``), whose rounds never run dry while time remains; and
     ``terms(parents, X, y, w)`` (each of those best formulas not extended before plus the terms that best explain its
-    residual on the fit rows: ``residual_terms.term_children``).
+    residual on the fit rows: ``residual_terms.term_children``). ``laws(parents, X, y, w)`` (a
+    ``linear_laws.LinearLaws``: the next few screens of its queue, sparse regressions on transformed targets, some
+    divided by those best formulas) adds to every round after the first, like them.
     Raises RuntimeError when nothing could be fitted (no valid candidate, or the time
     ran out first)."""
     start = time.time() if started is None else started
@@ -207,7 +210,7 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
         raw = [list(t) for t in propose(out.rounds, work_deadline)]
         # The best formulas so far, ranked once per round for both ways of going on from them.
         goes_on = out.rounds > 0 and bool(by_formula) and (refine is not None or evolve is not None
-                                                           or terms is not None)
+                                                           or terms is not None or laws is not None)
         ranked = best_formulas(by_formula, ranking, max(settings.refine_top, settings.evolve_top)) if goes_on else []
         if refine is not None and ranked:
             cuts = refine_cuts(ranked[:settings.refine_top])
@@ -220,6 +223,8 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
             fresh = [r for r in ranked[:settings.evolve_top] if tuple(r.tokens) not in extended]
             extended.update(tuple(r.tokens) for r in fresh)
             raw += [list(t) for t in terms(fresh, Xf, yf, wf)] if fresh else []
+        if laws is not None and goes_on:
+            raw += [list(t) for t in laws(ranked[:settings.evolve_top], Xf, yf, wf)]
         out.rounds += 1
         out.proposed += len(raw)
         prepared = [c for c in with_scale(prepare_candidates(raw, X.shape[1], simplifier), y) if tuple(c) not in seen]
@@ -243,8 +248,9 @@ def search(propose: Callable[[int, float | None], list[list[str]]], X: np.ndarra
             if key not in by_formula or r.fvu < by_formula[key].fvu:
                 by_formula[key] = r
         done = out.rounds - first_round
-        # A round with nothing new ends the search, unless evolution can still write new children next round.
-        dry = not candidates and (evolve is None or not by_formula)
+        # A round with nothing new ends the search, unless evolution can still write new children next round or
+        # screens of linear laws are left.
+        dry = not candidates and (evolve is None or not by_formula) and not getattr(laws, "pending", False)
         if (rounds is not None and done >= rounds) or (rounds is None and time_budget is None) or dry \
                 or (time_budget is not None and time.time() >= work_deadline):
             break
