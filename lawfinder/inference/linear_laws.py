@@ -281,9 +281,10 @@ def laws(screen: Screen, sign: float, numerator: list[str], denominator: list[st
 
 
 def screen_laws(screen: Screen, X: np.ndarray, y: np.ndarray, library: Library, w: np.ndarray | None = None,
-                max_terms: int = MAX_TERMS) -> list[list[str]]:
-    """The candidates of one screen: one per step of the selection (``select``), simplest first."""
-    got = target(screen, X, y)
+                max_terms: int = MAX_TERMS, got: tuple | None = None) -> list[list[str]]:
+    """The candidates of one screen: one per step of the selection (``select``), simplest first. ``got``: the
+    screen's ``target`` on these rows when the caller has it already."""
+    got = target(screen, X, y) if got is None else got
     if got is None or library.values.shape[1] == 0:
         return []
     t, sign, rows = got
@@ -365,11 +366,12 @@ class LinearLaws:
         ran = 0
         while ran < self.per_round and self.queue:
             screen = self.queue.pop(0)
-            if target(screen, Xs, ys) is None:    # does not apply to these data: costs no turn
+            got = target(screen, Xs, ys)
+            if got is None:                       # does not apply to these data: costs no turn
                 continue
             ran += 1
             self.done += 1
-            for child in screen_laws(screen, Xs, ys, self.library, ws, self.max_terms):
+            for child in screen_laws(screen, Xs, ys, self.library, ws, self.max_terms, got):
                 if len(child) <= self.max_length and (self.allows is None or all(self.allows(t) for t in child)):
                     out.append(child)
         return out
